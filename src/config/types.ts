@@ -1,0 +1,80 @@
+/** The resolved, frozen configuration. Only src/config reads the environment. */
+
+/** ZITADEL's `Notifications:` settings. Durations are milliseconds (may be fractional). */
+export interface NotificationsConfig {
+  /** Concurrency of the request queue's worker in one process; 0 turns it off. @defaultValue 1 */
+  readonly workers: number;
+  /** Max requests the producer enqueues per batch. @defaultValue 10 */
+  readonly bulkLimit: number;
+  /** Producer poll interval for requests. @defaultValue 2s */
+  readonly requeueEveryMs: number;
+  /** Concurrency of the retry queue's worker in one process; 0 turns it off. @defaultValue 1 */
+  readonly retryWorkers: number;
+  /** Producer poll interval for foreign retry events. @defaultValue 2s */
+  readonly retryRequeueEveryMs: number;
+  /** Only instances with an event in this window are handled; 0 = all. @defaultValue 0s */
+  readonly handleActiveInstancesMs: number;
+  /** Upper bound of one job's run (send + write-back). @defaultValue 1m */
+  readonly transactionDurationMs: number;
+  /** Sends per notification before it is canceled. @defaultValue 3 */
+  readonly maxAttempts: number;
+  /** A notification older than this is canceled. @defaultValue 5m */
+  readonly maxTtlMs: number;
+  /** @defaultValue 1s */
+  readonly minRetryDelayMs: number;
+  /** @defaultValue 20s */
+  readonly maxRetryDelayMs: number;
+  /** Values below 1 are taken as 1. @defaultValue 1.5 */
+  readonly retryDelayFactor: number;
+}
+
+export type EmailProviderName = 'smtp' | 'webhook' | 'outbox';
+export type SmsProviderName = 'sns' | 'webhook' | 'outbox';
+
+export interface Config {
+  /** @defaultValue postgres://postgres@127.0.0.1:5432/postgres */
+  readonly databaseUrl: string;
+  /** @defaultValue redis://127.0.0.1:6379 */
+  readonly redisUrl: string;
+  /** BullMQ key prefix. @defaultValue herald */
+  readonly queuePrefix: string;
+  readonly email: {
+    /** @defaultValue smtp when SMTP_URL is set, else outbox */
+    readonly provider: EmailProviderName;
+    readonly smtpUrl: string | undefined;
+    readonly smtpFrom: string | undefined;
+  };
+  readonly sms: {
+    /** @defaultValue outbox */
+    readonly provider: SmsProviderName;
+  };
+  readonly webhook: {
+    readonly url: string | undefined;
+    readonly signingKey: string | undefined;
+  };
+  /** @defaultValue ./outbox (resolved to an absolute path) */
+  readonly outboxDir: string;
+  readonly crypto: {
+    /** 32-character ZITADEL masterkey; keys come from system.encryption_keys. */
+    readonly masterkey: string | undefined;
+    /** keyID → raw 32-byte key, from HERALD_ENCRYPTION_KEYS. */
+    readonly keys: Readonly<Record<string, string>> | undefined;
+  };
+  readonly http: {
+    /** @defaultValue 8080 */
+    readonly port: number;
+  };
+  readonly dashboard: {
+    readonly user: string | undefined;
+    readonly password: string | undefined;
+    /** @defaultValue true */
+    readonly readonly: boolean;
+  };
+  /** Graceful shutdown deadline. @defaultValue 25s (HERALD_SHUTDOWN_GRACE) */
+  readonly shutdownGraceMs: number;
+  /** pino level. @defaultValue info */
+  readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  readonly notifications: NotificationsConfig;
+  /** Non-fatal notes found while loading (e.g. a factor below 1 taken as 1), logged once at start. */
+  readonly warnings: readonly string[];
+}

@@ -1,0 +1,65 @@
+/** Inputs and outputs of message rendering. */
+
+/** A value a template may print. Callers pre-format Go types (durations, times). */
+export type TemplateValue = string | number | boolean | readonly string[] | null | undefined;
+export type TemplateArgs = Readonly<Record<string, TemplateValue>>;
+
+/** ZITADEL MessageTypes (internal/domain/custom_message_text.go). */
+export const MessageTypes = [
+  'InitCode',
+  'PasswordReset',
+  'VerifyEmail',
+  'VerifyPhone',
+  'VerifySMSOTP',
+  'VerifyEmailOTP',
+  'DomainClaimed',
+  'PasswordlessRegistration',
+  'PasswordChange',
+  'InviteUser',
+] as const;
+export type MessageType = (typeof MessageTypes)[number];
+
+/** Text keys of a message (i18n id = `<MessageType>.<Key>`). */
+export const TextKeys = ['Title', 'PreHeader', 'Subject', 'Greeting', 'Text', 'ButtonText', 'Footer'] as const;
+export type TextKey = (typeof TextKeys)[number];
+export type MessageTexts = Readonly<Partial<Record<TextKey, string>>>;
+
+export interface Branding {
+  readonly primaryColor: string;
+  readonly backgroundColor: string;
+  readonly fontColor: string;
+  readonly logoUrl?: string;
+  readonly fontUrl?: string;
+  readonly fontFamily?: string;
+}
+
+export interface RenderInput {
+  readonly messageType: string;
+  /** The user's preferred language (BCP-47, may be "und" or empty). */
+  readonly language: string;
+  readonly channel: 'email' | 'sms';
+  /** Every arg ZITADEL offers (Code, OTP, UserID, DisplayName, Origin, ...). */
+  readonly args: TemplateArgs;
+  /** The request's urlTemplate (Go text/template); empty means no link. */
+  readonly urlTemplate?: string;
+  readonly branding?: Branding;
+  /** Text overrides per key (custom texts); later issues fill this. */
+  readonly overrides?: MessageTexts;
+}
+
+export interface RenderedEmail {
+  readonly kind: 'email';
+  readonly language: string;
+  readonly subject: string;
+  readonly html: string;
+  readonly text: string;
+  readonly url: string;
+}
+
+export interface RenderedSms {
+  readonly kind: 'sms';
+  readonly language: string;
+  readonly text: string;
+}
+
+export type Rendered = RenderedEmail | RenderedSms;
