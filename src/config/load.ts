@@ -1,0 +1,243 @@
+/**
+ * The only reader of the environment (house style §5). loadConfig is pure apart from reading
+ * the optional YAML file: it validates everything, reports every problem in one ConfigError,
+ * and returns a deeply frozen Config.
+ *
+ * Empty variables count as unset (viper does the same for ZITADEL's own variables), so
+ * `FOO=` in a compose file means "use the default". Secret values never appear in messages.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+
+import { parseDocument } from 'yaml';
+import { z } from 'zod';
+
+import { DEFAULTS } from './defaults.js';
+import { tryParseGoDuration } from './duration.js';
+import { notificationsFromEnv, notificationsFromYaml, type RawSettings, resolveNotifications } from './notifications.js';
+import { labelled, makeProblems, type Problems, redactUrl } from './problems.js';
+import { checkEncryptionKeys, checkMasterkey } from './secrets.js';
+import type { Config, EmailProviderName, SmsProviderName } from './types.js';
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+const LogLevel = z.enum(LOG_LEVELS);
+const EmailProvider = z.enum(['smtp', 'webhook', 'outbox'] satisfies EmailProviderName[]);
+const SmsProvider = z.enum(['sns', 'webhook', 'outbox'] satisfies SmsProviderName[]);
+const DatabaseUrl = z.url({ protocol: /^postgres(ql)?$/ });
+const RedisUrl = z.url({ protocol: /^rediss?$/ });
+const SmtpUrl = z.url({ protocol: /^smtps?$/ });
+const WebhookUrl = z.url({ protocol: /^https?$/ });
+
+/** HERALD_* variables this module reads; any other HERALD_* is most likely a typo. */
+const KNOWN_HERALD_VARS = new Set([
+  'HERALD_CONFIG',
+  'HERALD_QUEUE_PREFIX',
+  'HERALD_EMAIL_PROVIDER',
+  'HERALD_OUTBOX_DIR',
+  'HERALD_SMS_PROVIDER',
+  'HERALD_WEBHOOK_URL',
+  'HERALD_WEBHOOK_SIGNING_KEY',
+  'HERALD_ENCRYPTION_KEYS',
+  'HERALD_HTTP_PORT',
+  'HERALD_DASHBOARD_USER',
+  'HERALD_DASHBOARD_PASSWORD',
+  'HERALD_DASHBOARD_READONLY',
+  'HERALD_SHUTDOWN_GRACE',
+]);
+
+/**
+ * Reads herald's configuration: defaults ← YAML file (HERALD_CONFIG, `Notifications:` only)
+ * ← environment.
+ *
+ * @param env - the environment to read (process.env by default; tests pass their own)
+ * @param readFile - reads the HERALD_CONFIG file
+ * @param cwd - base for relative paths (HERALD_CONFIG, HERALD_OUTBOX_DIR)
+ * @throws ConfigError naming every bad setting, on one line
+ */
+export function loadConfig(
+  env: Env = process.env,
+  readFile: (path: string) => string = (p) => fs.readFileSync(p, 'utf8'),
+  cwd: string = process.cwd(),
+): Config {
+  const problems = makeProblems();
+  const warnings: string[] = [];
+  const get = (name: string): string | undefined => (env[name] === '' ? undefined : env[name]);
+
+  const configFile = get('HERALD_CONFIG');
+  const fromFile: RawSettings =
+    configFile === undefined ? new Map() : readYamlFile(path.resolve(cwd, configFile), readFile, problems);
+  const notifications = resolveNotifications(fromFile, notificationsFromEnv(env, problems), problems, warnings);
+
+  const smtpUrl = checkUrl(problems, 'SMTP_URL', get('SMTP_URL'), SmtpUrl, 'must be an smtp:// or smtps:// URL');
+  const webhookUrl = checkUrl(
+    problems,
+    'HERALD_WEBHOOK_URL',
+    get('HERALD_WEBHOOK_URL'),
+    WebhookUrl,
+    'must be an http:// or https:// URL',
+  );
+  const emailProvider = checkEnum(problems, 'HERALD_EMAIL_PROVIDER', get('HERALD_EMAIL_PROVIDER'), EmailProvider);
+  const smsProvider = checkEnum(problems, 'HERALD_SMS_PROVIDER', get('HERALD_SMS_PROVIDER'), SmsProvider);
+  if (emailProvider === 'smtp' && get('SMTP_URL') === undefined) {
+    problems.add(labelled('HERALD_EMAIL_PROVIDER', 'smtp'), 'needs SMTP_URL');
+  }
+  for (const [name, provider] of [
+    ['HERALD_EMAIL_PROVIDER', emailProvider],
+    ['HERALD_SMS_PROVIDER', smsProvider],
+  ] as const) {
+    if (provider === 'webhook' && get('HERALD_WEBHOOK_URL') === undefined) {
+      problems.add(labelled(name, 'webhook'), 'needs HERALD_WEBHOOK_URL');
+    }
+  }
+
+  const queuePrefix = env.HERALD_QUEUE_PREFIX ?? DEFAULTS.queuePrefix;
+  if (queuePrefix === '' || queuePrefix.includes(':')) {
+    // Checked on the raw value: an empty prefix must not silently share the default's keys.
+    problems.add(labelled('HERALD_QUEUE_PREFIX', queuePrefix), 'must be non-empty and must not contain ":"');
+  }
+
+  const dashboardUser = get('HERALD_DASHBOARD_USER');
+  const dashboardPassword = get('HERALD_DASHBOARD_PASSWORD');
+  if ((dashboardUser === undefined) !== (dashboardPassword === undefined)) {
+    problems.add(
+      'HERALD_DASHBOARD_USER/HERALD_DASHBOARD_PASSWORD',
+      `set both or neither (only ${dashboardUser === undefined ? 'the password' : 'the user'} is set)`,
+    );
+  }
+
+  for (const name of Object.keys(env)) {
+    if (name.startsWith('HERALD_') && !KNOWN_HERALD_VARS.has(name)) {
+      warnings.push(`${name}: unknown variable, ignored`);
+    }
+  }
+
+  const config: Config = {
+    databaseUrl:
+      checkUrl(problems, 'DATABASE_URL', get('DATABASE_URL'), DatabaseUrl, 'must be a postgres:// URL') ??
+      DEFAULTS.databaseUrl,
+    redisUrl:
+      checkUrl(problems, 'REDIS_URL', get('REDIS_URL'), RedisUrl, 'must be a redis:// or rediss:// URL') ??
+      DEFAULTS.redisUrl,
+    queuePrefix,
+    email: {
+      provider: emailProvider ?? (smtpUrl === undefined ? 'outbox' : 'smtp'),
+      smtpUrl,
+      smtpFrom: get('SMTP_FROM'),
+    },
+    sms: { provider: smsProvider ?? DEFAULTS.smsProvider },
+    webhook: { url: webhookUrl, signingKey: get('HERALD_WEBHOOK_SIGNING_KEY') },
+    outboxDir: path.resolve(cwd, get('HERALD_OUTBOX_DIR') ?? DEFAULTS.outboxDir),
+    crypto: {
+      masterkey: checkMasterkey(problems, get('ZITADEL_MASTERKEY')),
+      keys: checkEncryptionKeys(problems, get('HERALD_ENCRYPTION_KEYS')),
+    },
+    http: { port: checkPort(problems, get('HERALD_HTTP_PORT')) },
+    dashboard: {
+      user: dashboardUser,
+      password: dashboardPassword,
+      readonly: checkBoolean(problems, 'HERALD_DASHBOARD_READONLY', get('HERALD_DASHBOARD_READONLY')),
+    },
+    shutdownGraceMs: checkGrace(problems, get('HERALD_SHUTDOWN_GRACE')),
+    logLevel: checkEnum(problems, 'LOG_LEVEL', get('LOG_LEVEL'), LogLevel) ?? DEFAULTS.logLevel,
+    notifications,
+    warnings,
+  };
+  problems.throwIfAny();
+  return deepFreeze(config);
+}
+
+/** Parses the YAML file; a missing, unreadable or invalid file is a configuration problem. */
+function readYamlFile(file: string, readFile: (path: string) => string, problems: Problems): RawSettings {
+  const where = labelled('HERALD_CONFIG', file);
+  let text: string;
+  try {
+    text = readFile(file);
+  } catch (err) {
+    const code = (err as { code?: unknown } | null)?.code;
+    problems.add(where, `cannot read the file${typeof code === 'string' ? ` (${code})` : ''}`);
+    return new Map();
+  }
+  // `merge` resolves `<<:` keys, which some ZITADEL configs use.
+  const doc = parseDocument(text, { merge: true });
+  const first = doc.errors[0];
+  if (first !== undefined) {
+    // Only the first line: the rest is a code frame that could quote secrets from the file.
+    problems.add(where, `invalid YAML: ${(first.message.split('\n')[0] ?? '').replace(/:$/, '')}`);
+    return new Map();
+  }
+  let value: unknown;
+  try {
+    value = doc.toJS();
+  } catch (err) {
+    problems.add(where, `invalid YAML: ${String((err as Error).message).split('\n')[0]}`);
+    return new Map();
+  }
+  return notificationsFromYaml(value, file, problems);
+}
+
+function checkUrl(
+  problems: Problems,
+  name: string,
+  value: string | undefined,
+  schema: z.ZodType<string>,
+  reason: string,
+): string | undefined {
+  if (value === undefined) return undefined;
+  if (schema.safeParse(value).success) return value;
+  // URLs may carry a password (smtp://user:pass@host); never print it.
+  problems.add(labelled(name, redactUrl(value)), reason);
+  return undefined;
+}
+
+function checkEnum<T extends string>(
+  problems: Problems,
+  name: string,
+  value: string | undefined,
+  schema: z.ZodEnum<{ [K in T]: K }>,
+): T | undefined {
+  if (value === undefined) return undefined;
+  const parsed = schema.safeParse(value.trim().toLowerCase());
+  if (parsed.success) return parsed.data as T;
+  problems.add(labelled(name, value), `must be one of ${schema.options.join(', ')}`);
+  return undefined;
+}
+
+function checkPort(problems: Problems, value: string | undefined): number {
+  if (value === undefined) return DEFAULTS.httpPort;
+  const port = /^\d+$/.test(value.trim()) ? Number(value.trim()) : NaN;
+  if (Number.isInteger(port) && port <= 65535) return port;
+  problems.add(labelled('HERALD_HTTP_PORT', value), 'must be an integer from 0 to 65535');
+  return DEFAULTS.httpPort;
+}
+
+function checkBoolean(problems: Problems, name: string, value: string | undefined): boolean {
+  if (value === undefined) return DEFAULTS.dashboardReadonly;
+  const v = value.trim().toLowerCase();
+  if (v === 'true' || v === '1') return true;
+  if (v === 'false' || v === '0') return false;
+  problems.add(labelled(name, value), 'must be true or false');
+  return DEFAULTS.dashboardReadonly;
+}
+
+function checkGrace(problems: Problems, value: string | undefined): number {
+  if (value === undefined) return DEFAULTS.shutdownGraceMs;
+  const parsed = tryParseGoDuration(value.trim());
+  if (!parsed.ok) {
+    problems.add(labelled('HERALD_SHUTDOWN_GRACE', value), `${parsed.reason} (use Go syntax, e.g. 25s)`);
+  } else if (parsed.ms < 0) {
+    problems.add(labelled('HERALD_SHUTDOWN_GRACE', value), 'negative duration');
+  } else {
+    return parsed.ms;
+  }
+  return DEFAULTS.shutdownGraceMs;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
+}
