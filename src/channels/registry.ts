@@ -1,0 +1,62 @@
+/**
+ * The deployment's default channels, chosen by a table (not a chain of ifs): one factory per
+ * provider name. An instance's own provider from the eventstore (a later issue) comes first.
+ */
+import type { Config, EmailProviderName, SmsProviderName } from '../config/types.js';
+import { ConfigError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import { makeOutboxChannel } from './outbox.js';
+import { makeSmtpChannel } from './smtp.js';
+import { makeSnsChannel } from './sns.js';
+import type { Channel, EmailMessage, SmsMessage } from './types.js';
+import { makeWebhookChannel } from './webhook.js';
+
+function required(value: string | undefined, name: string): string {
+  if (!value) throw new ConfigError(`${name} is required by the chosen provider`);
+  return value;
+}
+
+const EMAIL: Record<EmailProviderName, (cfg: Config, logger: Logger) => Channel<EmailMessage>> = {
+  smtp: (cfg, logger) =>
+    makeSmtpChannel({
+      url: required(cfg.email.smtpUrl, 'SMTP_URL'),
+      ...(cfg.email.smtpFrom ? { from: cfg.email.smtpFrom } : {}),
+      logger,
+    }),
+  webhook: (cfg, logger) =>
+    makeWebhookChannel({
+      url: required(cfg.webhook.url, 'HERALD_WEBHOOK_URL'),
+      ...(cfg.webhook.signingKey ? { signingKey: cfg.webhook.signingKey } : {}),
+      logger,
+    }),
+  outbox: (cfg, logger) => makeOutboxChannel({ dir: cfg.outboxDir, logger }),
+};
+
+const SMS: Record<SmsProviderName, (cfg: Config, logger: Logger) => Channel<SmsMessage>> = {
+  sns: (_cfg, logger) => makeSnsChannel({ logger }),
+  webhook: (cfg, logger) =>
+    makeWebhookChannel({
+      url: required(cfg.webhook.url, 'HERALD_WEBHOOK_URL'),
+      ...(cfg.webhook.signingKey ? { signingKey: cfg.webhook.signingKey } : {}),
+      logger,
+    }),
+  outbox: (cfg, logger) => makeOutboxChannel({ dir: cfg.outboxDir, logger }),
+};
+
+export interface DefaultChannels {
+  readonly email: Channel<EmailMessage>;
+  readonly sms: Channel<SmsMessage>;
+  close(): Promise<void>;
+}
+
+export function makeDefaultChannels(cfg: Config, logger: Logger): DefaultChannels {
+  const email = EMAIL[cfg.email.provider](cfg, logger.child({ channel: cfg.email.provider }));
+  const sms = SMS[cfg.sms.provider](cfg, logger.child({ channel: cfg.sms.provider }));
+  return {
+    email,
+    sms,
+    async close() {
+      await Promise.allSettled([email.close(), sms.close()]);
+    },
+  };
+}

@@ -1,0 +1,140 @@
+/**
+ * The SMTP channels' edge (house style §10): classify nodemailer errors once, and keep
+ * untrusted strings from ever becoming mail headers.
+ */
+import addressparser from 'nodemailer/lib/addressparser';
+
+import { coerceError, HeraldError, PermanentError } from '../errors.js';
+
+/** A permanent rejection, with the SMTP reply code kept for the canceled event's reason. */
+export type SmtpRejectedError = PermanentError & { readonly responseCode: number };
+
+/** A retryable SMTP failure; `responseCode` is set when the server replied (4xx, 503, ...). */
+export type SmtpTransientError = HeraldError & { readonly responseCode?: number };
+
+interface NodemailerLikeError {
+  readonly code?: unknown;
+  readonly responseCode?: unknown;
+  readonly command?: unknown;
+}
+
+/**
+ * Failures of the connection or of our own configuration: the message itself was not judged,
+ * so retrying (after the operator fixes the server or credentials) can succeed. A 5xx from
+ * AUTH or STARTTLS lands here too: cancelling every notification because the SMTP password
+ * is wrong would lose them all for a deployment mistake.
+ */
+const CONNECTION_CODES = new Set([
+  'ECONNECTION',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'ESOCKET',
+  'EDNS',
+  'ETLS',
+  'EPROXY',
+  'EAUTH',
+  'ENOAUTH',
+  'EOAUTH2',
+  'EREQUIRETLS',
+  'EMAXLIMIT',
+]);
+
+/**
+ * Replies to these commands judge the session (our IP, our credentials, TLS), not the message:
+ * a 554 greeting or a 5xx to EHLO is retried like a connection failure.
+ */
+const SESSION_COMMANDS = /^(CONN|EHLO|HELO|LHLO|STARTTLS|AUTH)\b/i;
+
+/** Local rejections of the envelope before anything was sent: the address is unusable. */
+const BAD_ENVELOPE_CODES = new Set(['EENVELOPE', 'EMAXRECIPIENTS']);
+
+const EMAIL_LIKE = /<?[^\s<>@]+@[^\s<>]+>?/g;
+
+/**
+ * Server replies often quote the recipient ("550 5.1.1 <bob@x>: unknown user"); the error
+ * text ends up in logs and in the `notification.canceled` event, so addresses are removed.
+ */
+function scrub(text: string): string {
+  return text.replace(EMAIL_LIKE, '<address>').replace(/[\r\n]+/g, ' ').slice(0, 300);
+}
+
+function fields(err: unknown): { code?: string; responseCode?: number; command?: string } {
+  if (typeof err !== 'object' || err === null) return {};
+  const e = err as NodemailerLikeError;
+  return {
+    ...(typeof e.code === 'string' ? { code: e.code } : {}),
+    ...(typeof e.responseCode === 'number' ? { responseCode: e.responseCode } : {}),
+    ...(typeof e.command === 'string' ? { command: e.command } : {}),
+  };
+}
+
+/**
+ * RFC 5321: every 5yz reply is a permanent negative completion, except 503 (bad sequence of
+ * commands), which says the session was in the wrong state, not that the message was refused.
+ */
+function isPermanentReply(responseCode: number): boolean {
+  return responseCode >= 500 && responseCode < 600 && responseCode !== 503;
+}
+
+/**
+ * Maps whatever nodemailer threw to herald's error classes. The original error is not kept as
+ * `cause` because its message and `rejected`/`recipient` fields carry the recipient address;
+ * the useful parts (nodemailer code, reply code, command) are copied instead.
+ */
+export function classifySmtpError(err: unknown): Error {
+  const { code, responseCode, command } = fields(err);
+  const where = [code, command].filter(Boolean).join(' ');
+  const detail = scrub(`${where ? `${where}: ` : ''}${coerceError(err).message}`);
+
+  if (code === 'EABORT' || (err instanceof Error && err.name === 'AbortError')) {
+    return Object.assign(new HeraldError('SMTP_ABORTED', `SMTP send aborted: ${detail}`), {
+      ...(responseCode === undefined ? {} : { responseCode }),
+    });
+  }
+  if ((code !== undefined && CONNECTION_CODES.has(code)) || (command !== undefined && SESSION_COMMANDS.test(command))) {
+    const transient = new HeraldError('SMTP_UNAVAILABLE', `SMTP server unavailable: ${detail}`);
+    return responseCode === undefined ? transient : Object.assign(transient, { responseCode });
+  }
+  if (responseCode !== undefined) {
+    if (isPermanentReply(responseCode)) {
+      const rejected = new PermanentError('SMTP_REJECTED', `SMTP ${responseCode} rejected: ${detail}`);
+      return Object.assign(rejected, { responseCode }) satisfies SmtpRejectedError;
+    }
+    const transient = new HeraldError('SMTP_TEMPORARY', `SMTP ${responseCode} temporary failure: ${detail}`);
+    return Object.assign(transient, { responseCode }) satisfies SmtpTransientError;
+  }
+  if (code !== undefined && BAD_ENVELOPE_CODES.has(code)) {
+    return new PermanentError('BAD_ADDRESS', `SMTP envelope refused: ${detail}`);
+  }
+  // Unknown: retryable by default (errors.ts), still without the raw message's address.
+  return new HeraldError('SMTP_FAILED', `SMTP send failed: ${detail}`);
+}
+
+const CRLF = /[\r\n]/;
+
+/**
+ * Rejects anything but exactly one mailbox without CR/LF. A CR/LF could start a new header,
+ * and a list ("a@x, evil@y") would send the code to a second recipient.
+ */
+export function assertSafeAddress(value: string, field: 'to' | 'from'): string {
+  if (CRLF.test(value)) {
+    throw new PermanentError('BAD_ADDRESS', `${field} address contains a line break`);
+  }
+  const parsed = addressparser(value, { flatten: true });
+  const only = parsed[0];
+  if (parsed.length !== 1 || only === undefined || !only.address || !only.address.includes('@')) {
+    throw new PermanentError('BAD_ADDRESS', `${field} must be exactly one email address`);
+  }
+  return value.trim();
+}
+
+/** Folds any line break in a subject into a space so it can never start another header. */
+export function safeSubject(subject: string): string {
+  return subject.replace(/[\r\n]+/g, ' ');
+}
+
+/** For header values built from ids we do not control (outbox X-Herald-* headers). */
+export function safeHeaderValue(value: string): string {
+  return value.replace(/[\r\n]+/g, ' ').slice(0, 200);
+}
