@@ -76,3 +76,27 @@ export function coerceError(err: unknown): Error {
     return new Error('non-error thrown');
   }
 }
+
+/**
+ * A dependency (Postgres, Redis) failed while reading or writing state, not while sending:
+ * retried later without using up one of the notification's attempts.
+ */
+export class DependencyError extends HeraldError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('DEPENDENCY_UNAVAILABLE', message, options);
+  }
+}
+
+export function isDependency(err: unknown): err is DependencyError {
+  return err instanceof DependencyError || hasName(err, 'DependencyError');
+}
+
+/** Runs a state read/write; anything but herald's own typed errors becomes a DependencyError. */
+export async function asDependency<T>(what: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof HeraldError) throw err;
+    throw new DependencyError(`${what}: ${coerceError(err).message}`, { cause: err });
+  }
+}

@@ -1,0 +1,81 @@
+/**
+ * Turns pending events into BullMQ jobs under idempotent ids. Re-adding an id that
+ * exists is a no-op in BullMQ, so replicas and repeated sweeps never make a second job.
+ */
+import type { JobsOptions } from 'bullmq';
+
+import { NotificationEvent } from '../eventstore/notification-types.js';
+import { nsToMs } from '../queue/backoff.js';
+import { JOB_KIND, jobIdFor, type NotificationJobData, PRIORITY } from '../queue/names.js';
+import type { NotificationQueue, Queues } from '../queue/queues.js';
+import type { PendingEvent } from './sql.js';
+
+/** A job in one of these states will still run: the notification is in hand. */
+const LIVE_STATES = new Set(['active', 'waiting', 'delayed', 'prioritized', 'waiting-children']);
+
+interface BulkJob {
+  name: string;
+  data: NotificationJobData;
+  opts: JobsOptions;
+}
+
+function toJob(e: PendingEvent, now: number): BulkJob {
+  const isRetry = e.eventType === NotificationEvent.retryRequested;
+  const dueAt = isRetry ? e.createdAt.getTime() + nsToMs(e.backOffNs ?? 0) : now;
+  return {
+    name: isRetry ? JOB_KIND.retry : JOB_KIND.requested,
+    data: { instanceId: e.instanceId, aggregateId: e.aggregateId, sequence: e.sequence },
+    opts: {
+      jobId: jobIdFor(e.instanceId, e.aggregateId, e.sequence),
+      priority: e.isOTP ? PRIORITY.otp : PRIORITY.normal,
+      ...(dueAt > now ? { delay: Math.ceil(dueAt - now) } : {}),
+    },
+  };
+}
+
+/**
+ * A job that ended (completed/failed) while its notification is still pending has lost its
+ * outcome (e.g. Postgres was down when it ran out of attempts): drop it so it can be re-added.
+ */
+async function clearEnded(queue: NotificationQueue, jobs: readonly BulkJob[]): Promise<void> {
+  const states = await Promise.all(jobs.map((j) => queue.getJobState(j.opts.jobId as string)));
+  await Promise.all(
+    jobs.map(async (j, i) => {
+      const state = states[i];
+      if (state === 'completed' || state === 'failed') await queue.remove(j.opts.jobId as string);
+    }),
+  );
+}
+
+/**
+ * Requests go to the request queue. Retry events go to the retry queue unless herald's own
+ * request job for that notification is still live (then the retry is herald's own, and
+ * BullMQ already holds it as a delayed retry).
+ */
+export async function enqueuePending(
+  queues: Queues,
+  events: readonly PendingEvent[],
+  opts: { repair: boolean; now?: number },
+): Promise<number> {
+  const now = opts.now ?? Date.now();
+  const requests: BulkJob[] = [];
+  const retries: BulkJob[] = [];
+  const retryEvents = events.filter((e) => e.eventType === NotificationEvent.retryRequested);
+  const ownerStates = await Promise.all(
+    retryEvents.map((e) => queues.requests.getJobState(jobIdFor(e.instanceId, e.aggregateId, 1))),
+  );
+  const heldByRequestJob = new Set(
+    retryEvents.filter((_, i) => LIVE_STATES.has(ownerStates[i] ?? 'unknown')).map((e) => e.aggregateId + '\u0000' + e.instanceId),
+  );
+  for (const e of events) {
+    if (e.eventType === NotificationEvent.requested) requests.push(toJob(e, now));
+    else if (!heldByRequestJob.has(e.aggregateId + '\u0000' + e.instanceId)) retries.push(toJob(e, now));
+  }
+  if (opts.repair) {
+    await clearEnded(queues.requests, requests);
+    await clearEnded(queues.retries, retries);
+  }
+  if (requests.length > 0) await queues.requests.addBulk(requests);
+  if (retries.length > 0) await queues.retries.addBulk(retries);
+  return requests.length + retries.length;
+}

@@ -1,0 +1,198 @@
+/**
+ * One notification attempt, ZITADEL's reduceNotificationRequested / reduceNotificationRetry
+ * in one place. Reads the aggregate, decides, sends at most once, writes the outcome.
+ * Returns what happened; the BullMQ layer (worker.ts) maps it onto job states.
+ */
+import type { Pool } from 'pg';
+
+import type { Channel, EmailMessage, SendResult, SmsMessage } from '../channels/types.js';
+import { formatGoDuration } from '../config/duration.js';
+import type { NotificationsConfig } from '../config/types.js';
+import type { Keyring } from '../crypto/keyring.js';
+import { asDependency, coerceError, isConcurrency, isPermanent } from '../errors.js';
+import { parseRequestedPayload, parseRetryPayload } from '../eventstore/notification.js';
+import { NotificationEvent, type NotificationRequest, type NotifyUser } from '../eventstore/notification-types.js';
+import { readAggregate } from '../eventstore/read.js';
+import type { StoredEvent } from '../eventstore/types.js';
+import type { Logger } from '../logger.js';
+import { msToNs, nextBackoffMs, nsToMs } from '../queue/backoff.js';
+import type { NotificationJobData } from '../queue/names.js';
+import { buildMessage, withPreviousDomain } from './message.js';
+import { loadNotifyUser } from './notify-user.js';
+import { writeCanceled, writeRetry, writeSent } from './outcome.js';
+import { sentEventFor } from './sent-events.js';
+
+export interface Channels {
+  readonly email: Channel<EmailMessage>;
+  readonly sms: Channel<SmsMessage>;
+}
+
+export interface ProcessDeps {
+  readonly pool: Pool;
+  readonly keyring: Keyring;
+  readonly channels: Channels;
+  readonly cfg: NotificationsConfig;
+  readonly logger: Logger;
+  readonly now?: () => number;
+}
+
+export type Outcome =
+  | { readonly kind: 'sent'; readonly attempt: number; readonly channel: string; readonly messageType: string }
+  | { readonly kind: 'canceled'; readonly attempt: number; readonly error: string }
+  | { readonly kind: 'retry'; readonly attempt: number; readonly delayMs: number; readonly error: string }
+  | { readonly kind: 'not-due'; readonly delayMs: number }
+  | { readonly kind: 'finished' }
+  | { readonly kind: 'missing' };
+
+export interface AttemptControl {
+  readonly signal: AbortSignal;
+  /** Remembers (in the job) that the message left, before a failed write-back is retried. */
+  markDelivered(result: SendResult): Promise<void>;
+}
+
+const FINISHED: ReadonlySet<string> = new Set([NotificationEvent.sent, NotificationEvent.canceled]);
+
+interface Attempt {
+  readonly latest: StoredEvent;
+  readonly request: NotificationRequest;
+  /** The NotifyUser snapshot of a retry event (a retry never re-queries the user). */
+  readonly snapshot: NotifyUser | undefined;
+  readonly previousBackOffMs: number;
+  /** created_at of the event this attempt answers (MaxTtl counts from it, as in ZITADEL). */
+  readonly since: Date;
+}
+
+/** Parses the aggregate into the attempt to make; throws PermanentError on malformed input. */
+function attemptOf(events: readonly StoredEvent[], latest: StoredEvent): Attempt {
+  if (latest.eventType === NotificationEvent.retryRequested) {
+    const retry = parseRetryPayload(latest.payload);
+    return {
+      latest,
+      request: retry.request,
+      snapshot: retry.notifyUser,
+      previousBackOffMs: nsToMs(retry.backOff),
+      since: latest.createdAt,
+    };
+  }
+  const requested = events.find((e) => e.eventType === NotificationEvent.requested) ?? latest;
+  return {
+    latest,
+    request: parseRequestedPayload(requested.payload),
+    snapshot: undefined,
+    previousBackOffMs: 0,
+    since: requested.createdAt,
+  };
+}
+
+export async function processNotification(
+  deps: ProcessDeps,
+  data: NotificationJobData,
+  ctl: AttemptControl,
+): Promise<Outcome> {
+  const { pool, cfg } = deps;
+  const now = deps.now ?? Date.now;
+  const logger = deps.logger.child({ instanceId: data.instanceId, notificationId: data.aggregateId });
+  const ref = { instanceId: data.instanceId, aggregateType: 'notification', aggregateId: data.aggregateId };
+  const events = await asDependency('reading the notification', () => readAggregate(pool, ref));
+  const latest = events.at(-1);
+  if (!latest) return { kind: 'missing' };
+  if (events.some((e) => FINISHED.has(e.eventType))) return { kind: 'finished' };
+  const attemptNo = latest.sequence;
+
+  const cancel = async (error: string): Promise<Outcome> => {
+    try {
+      await writeCanceled(pool, latest, error);
+    } catch (err) {
+      if (isConcurrency(err)) return { kind: 'finished' };
+      throw err;
+    }
+    logger.info({ attempt: attemptNo, error }, 'notification canceled');
+    return { kind: 'canceled', attempt: attemptNo, error };
+  };
+
+  let attempt: Attempt;
+  try {
+    attempt = attemptOf(events, latest);
+  } catch (err) {
+    if (isPermanent(err)) return cancel(err.message);
+    throw err;
+  }
+  if (attempt.since.getTime() + cfg.maxTtlMs < now()) {
+    return cancel(`notification expired: not delivered within MaxTtl (${formatGoDuration(cfg.maxTtlMs)})`);
+  }
+  if (attempt.snapshot) {
+    const dueIn = latest.createdAt.getTime() + attempt.previousBackOffMs - now();
+    if (dueIn > 0) return { kind: 'not-due', delayMs: dueIn };
+  }
+
+  let request = attempt.request;
+  let user: NotifyUser;
+  let message: EmailMessage | SmsMessage;
+  let targetSent;
+  try {
+    const found =
+      attempt.snapshot ??
+      (await asDependency('loading the user', () =>
+        loadNotifyUser(pool, {
+          instanceId: data.instanceId,
+          userId: request.userID,
+          resourceOwner: request.userResourceOwner,
+        }),
+      ));
+    if (!found) return cancel(`user ${request.userID} not found`);
+    user = found;
+    request = withPreviousDomain(request, user);
+    // Known before sending: a trigger type with no sent handler is canceled, as in ZITADEL.
+    targetSent = sentEventFor(data.instanceId, request, data.delivered ?? {});
+    if (!targetSent) return cancel(`no sent handler for event type ${request.eventType}`);
+    message = await buildMessage({ instanceId: data.instanceId, notificationId: data.aggregateId }, request, user, deps.keyring);
+  } catch (err) {
+    if (isPermanent(err)) return cancel(err.message);
+    throw err;
+  }
+
+  const channel = deps.channels[message.kind] as Channel<EmailMessage | SmsMessage>;
+  let result: SendResult | undefined = data.delivered;
+  if (!result) {
+    const started = now();
+    try {
+      result = await channel.send(message, { signal: ctl.signal, logger });
+    } catch (caught) {
+      const err = coerceError(caught);
+      logger.warn(
+        { err: { name: err.name, code: (err as { code?: unknown }).code }, attempt: attemptNo, maxAttempts: cfg.maxAttempts, durationMs: now() - started },
+        `send failed (attempt ${attemptNo} of ${cfg.maxAttempts})`,
+      );
+      if (isPermanent(err) || attemptNo >= cfg.maxAttempts) return cancel(err.message);
+      const delayMs = nextBackoffMs(attempt.previousBackOffMs, cfg);
+      try {
+        await writeRetry(pool, latest, { request, notifyUser: user, error: err.message, backOffNs: msToNs(delayMs) });
+      } catch (writeErr) {
+        if (isConcurrency(writeErr)) return { kind: 'finished' };
+        throw writeErr;
+      }
+      return { kind: 'retry', attempt: attemptNo, delayMs, error: err.message };
+    }
+  }
+
+  const sentCmd = sentEventFor(data.instanceId, request, result) ?? targetSent;
+  for (let tries = 1; ; tries++) {
+    try {
+      await writeSent(pool, latest, sentCmd);
+      return { kind: 'sent', attempt: attemptNo, channel: channel.name, messageType: request.messageType };
+    } catch (err) {
+      // A conflict may come from ZITADEL writing the user at the same moment: look again.
+      const again = isConcurrency(err)
+        ? await asDependency('re-reading the notification', () => readAggregate(pool, ref)).catch(() => undefined)
+        : undefined;
+      if (again?.some((e) => FINISHED.has(e.eventType))) {
+        logger.warn('another worker finished this notification while it was being sent');
+        return { kind: 'finished' };
+      }
+      if (tries >= 3 || again?.at(-1)?.sequence !== latest.sequence) {
+        await ctl.markDelivered(result).catch((markErr: unknown) => logger.error({ err: markErr }, 'could not record delivery'));
+        throw err;
+      }
+    }
+  }
+}
