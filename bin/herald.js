@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { main } from '../dist/cli.js';
 
-main(process.argv.slice(2)).then(
+main(process.argv.slice(2), process.env).then(
   (code) => {
     process.exitCode = code;
   },

@@ -1,0 +1,122 @@
+/**
+ * herald's entrypoint: parses the command line, loads the configuration once and hands it
+ * down. Exit codes: 0 success, 1 runtime failure, 2 bad configuration or usage.
+ */
+import { Command, CommanderError, Option } from 'commander';
+
+import { type Role, ROLES, startHerald } from './app.js';
+import { loadConfig } from './config/load.js';
+import type { Config } from './config/types.js';
+import { seedDemo } from './demo.js';
+import { coerceError, isConfigError } from './errors.js';
+import { makePool } from './eventstore/pool.js';
+import { migrate } from './eventstore/schema.js';
+import { type Logger, makeLogger } from './logger.js';
+import { makeProducer } from './producer/producer.js';
+import { makeRedis } from './queue/connection.js';
+import { makeQueues } from './queue/queues.js';
+import { installSignalHandlers } from './signals.js';
+
+export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
+
+async function runMigrate(cfg: Config, logger: Logger, notifyTrigger: boolean): Promise<void> {
+  const pool = makePool(cfg.databaseUrl, { applicationName: 'herald-migrate', logger });
+  try {
+    await migrate(pool, { logger, notifyTrigger });
+    logger.info('migrations applied');
+  } finally {
+    await pool.end();
+  }
+}
+
+async function runReconcile(cfg: Config, logger: Logger): Promise<number> {
+  const pool = makePool(cfg.databaseUrl, { applicationName: 'herald-reconcile', logger });
+  const connection = makeRedis(cfg.redisUrl, 'producer', logger);
+  const queues = makeQueues({ connection, prefix: cfg.queuePrefix, notifications: cfg.notifications, logger });
+  try {
+    const producer = makeProducer({ pool, queues, cfg: cfg.notifications, logger });
+    const offered = await producer.sweep();
+    logger.info({ offered }, 'reconcile done: every pending notification inside MaxTtl is enqueued');
+    return offered;
+  } finally {
+    await queues.close();
+    await connection.quit().catch(() => undefined);
+    await pool.end();
+  }
+}
+
+/** Runs until a signal stops it; resolves with the exit code. */
+async function runStart(cfg: Config, roles: readonly Role[], logger: Logger): Promise<number> {
+  if (roles.includes('dashboard')) {
+    throw new CommanderError(EXIT.usage, 'herald.role', 'role dashboard is not yet available');
+  }
+  const herald = await startHerald(cfg, roles, logger);
+  return new Promise<number>((resolve) => {
+    const detach = installSignalHandlers(() => herald.stop(), logger, (code) => {
+      detach();
+      resolve(code);
+    });
+  });
+}
+
+function program(run: (fn: (cfg: Config, logger: Logger) => Promise<number | void>) => Promise<void>): Command {
+  const cmd = new Command('herald')
+    .description("Delivers ZITADEL's notifications from BullMQ workers")
+    .exitOverride()
+    .showHelpAfterError(false)
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  cmd
+    .command('migrate')
+    .description('create eventstore.events2 (where absent) and herald\'s schema; safe on every replica')
+    .option('--notify-trigger', 'also install the LISTEN/NOTIFY trigger on eventstore.events2 (touches ZITADEL\'s table)', false)
+    .action((o: { notifyTrigger: boolean }) => run((cfg, logger) => runMigrate(cfg, logger, o.notifyTrigger)));
+  cmd
+    .command('start')
+    .description('run the long-lived process')
+    .addOption(new Option('--role <role...>', 'roles to run (repeatable)').choices(ROLES).default(['all']))
+    .action((o: { role: Role[] }) => run((cfg, logger) => runStart(cfg, o.role, logger)));
+  cmd
+    .command('reconcile')
+    .description('re-enqueue every pending notification inside MaxTtl (after losing Redis)')
+    .action(() => run(async (cfg, logger) => void (await runReconcile(cfg, logger))));
+  cmd
+    .command('demo')
+    .description('seed a demo instance, user and notification requests, then run all roles')
+    .option('--seed-only', 'only write the demo events', false)
+    .action((o: { seedOnly: boolean }) =>
+      run(async (cfg, logger) => {
+        const demoCfg = await seedDemo(cfg, logger);
+        if (o.seedOnly) return 0;
+        return runStart(demoCfg, ['all'], logger);
+      }),
+    );
+  return cmd;
+}
+
+/** `env` is passed in by bin/herald.js: only the config module interprets it. */
+export async function main(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): Promise<number> {
+  let exitCode: number = EXIT.ok;
+  const run = async (fn: (cfg: Config, logger: Logger) => Promise<number | void>): Promise<void> => {
+    const cfg = loadConfig(env);
+    const logger = makeLogger(cfg);
+    for (const warning of cfg.warnings) logger.warn(warning);
+    const code = await fn(cfg, logger);
+    exitCode = typeof code === 'number' ? code : EXIT.ok;
+  };
+  try {
+    await program(run).parseAsync([...argv], { from: 'user' });
+    return exitCode;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.exitCode === 0) return EXIT.ok;
+      if (err.code === 'herald.role') process.stderr.write(`herald: ${err.message}\n`);
+      return EXIT.usage;
+    }
+    if (isConfigError(err)) {
+      process.stderr.write(`herald: ${err.message}\n`);
+      return EXIT.usage;
+    }
+    process.stderr.write(`herald: ${coerceError(err).message}\n`);
+    return EXIT.failure;
+  }
+}
