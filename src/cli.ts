@@ -85,6 +85,8 @@ function program(run: (fn: (cfg: Config, logger: Logger) => Promise<number | voi
     .option('--seed-only', 'only write the demo events', false)
     .action((o: { seedOnly: boolean }) =>
       run(async (cfg, logger) => {
+        // A first run should just work: the demo migrates (idempotent) before seeding.
+        await runMigrate(cfg, logger, false);
         const demoCfg = await seedDemo(cfg, logger);
         if (o.seedOnly) return 0;
         return runStart(demoCfg, ['all'], logger);
