@@ -35,7 +35,7 @@ async function runReconcile(cfg: Config, logger: Logger): Promise<number> {
   const queues = makeQueues({ connection, prefix: cfg.queuePrefix, notifications: cfg.notifications, logger });
   try {
     const producer = makeProducer({ pool, queues, cfg: cfg.notifications, logger });
-    const offered = await producer.sweep();
+    const offered = await producer.reconcile();
     logger.info({ offered }, 'reconcile done: every pending notification inside MaxTtl is enqueued');
     return offered;
   } finally {

@@ -91,5 +91,6 @@ export const CREATE_NOTIFY_TRIGGER = `
 CREATE TRIGGER ${NOTIFY_TRIGGER}
     AFTER INSERT ON eventstore.events2
     FOR EACH ROW
-    WHEN (NEW.aggregate_type = 'notification')
+    WHEN (NEW.aggregate_type = 'notification'
+          AND NEW.event_type IN ('notification.requested', 'notification.retry.requested'))
     EXECUTE FUNCTION herald.notify_notification()`;

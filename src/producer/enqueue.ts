@@ -19,7 +19,21 @@ interface BulkJob {
   opts: JobsOptions;
 }
 
-function toJob(e: PendingEvent, now: number): BulkJob {
+/** BullMQ's largest priority. */
+const MAX_PRIORITY = 2_097_152;
+
+/**
+ * Priority: OTP first; then by rank in the instance's window, so a quiet instance's request
+ * (rank 0) is served before the tail of a busy instance's backlog. Equal priorities are FIFO.
+ */
+export function priorityOf(e: Pick<PendingEvent, 'isOTP'>, rank = 0): number {
+  return e.isOTP ? PRIORITY.otp : Math.min(PRIORITY.normal + rank, MAX_PRIORITY);
+}
+
+/** A pending event, with its rank among its instance's pending requests when known. */
+export type Offer = PendingEvent & { readonly rank?: number };
+
+function toJob(e: Offer, now: number): BulkJob {
   const isRetry = e.eventType === NotificationEvent.retryRequested;
   const dueAt = isRetry ? e.createdAt.getTime() + nsToMs(e.backOffNs ?? 0) : now;
   return {
@@ -27,7 +41,7 @@ function toJob(e: PendingEvent, now: number): BulkJob {
     data: { instanceId: e.instanceId, aggregateId: e.aggregateId, sequence: e.sequence },
     opts: {
       jobId: jobIdFor(e.instanceId, e.aggregateId, e.sequence),
-      priority: e.isOTP ? PRIORITY.otp : PRIORITY.normal,
+      priority: priorityOf(e, e.rank),
       ...(dueAt > now ? { delay: Math.ceil(dueAt - now) } : {}),
     },
   };
@@ -54,8 +68,8 @@ async function clearEnded(queue: NotificationQueue, jobs: readonly BulkJob[]): P
  */
 export async function enqueuePending(
   queues: Queues,
-  events: readonly PendingEvent[],
-  opts: { repair: boolean; now?: number },
+  events: readonly Offer[],
+  opts: { repair: boolean; bulkLimit: number; now?: number },
 ): Promise<number> {
   const now = opts.now ?? Date.now();
   const requests: BulkJob[] = [];
@@ -75,7 +89,14 @@ export async function enqueuePending(
     await clearEnded(queues.requests, requests);
     await clearEnded(queues.retries, retries);
   }
-  if (requests.length > 0) await queues.requests.addBulk(requests);
-  if (retries.length > 0) await queues.retries.addBulk(retries);
+  // Chunks of BulkLimit; issued together, they share one connection and keep their order.
+  const calls: Promise<unknown>[] = [];
+  for (let i = 0; i < requests.length; i += opts.bulkLimit) {
+    calls.push(queues.requests.addBulk(requests.slice(i, i + opts.bulkLimit)));
+  }
+  for (let i = 0; i < retries.length; i += opts.bulkLimit) {
+    calls.push(queues.retries.addBulk(retries.slice(i, i + opts.bulkLimit)));
+  }
+  await Promise.all(calls);
   return requests.length + retries.length;
 }

@@ -1,10 +1,18 @@
 /**
- * The producer: tails notification events into BullMQ.
- * - requests tail, every RequeueEvery: notification.requested → request queue;
- * - retries tail, every RetryRequeueEvery: foreign notification.retry.requested → retry queue
- *   (delayed until created_at + backOff);
- * - sweep, every SWEEP_EVERY: the whole MaxTtl window, unguarded, repairing lost jobs.
- * Each tail reads batches of BulkLimit while a batch is full.
+ * The producer: turns pending notification events into BullMQ jobs.
+ *
+ * Requests, per pass (every RequeueEvery, and at once on a LISTEN/NOTIFY nudge):
+ * 1. discovery: read new requests after a cross-instance cursor (guarded, repeated while a
+ *    page is full) to learn which instances have work;
+ * 2. windows: for those instances, read the first INSTANCE_WINDOW pending requests from each
+ *    instance's low-water mark and add the ones not yet added. Redis holds at most a window
+ *    per instance — the eventstore is the backlog — and a busy instance's backlog cannot
+ *    delay a quiet one (per-instance windows, rank-based priority). Jobs are added with
+ *    addBulk, at most BulkLimit a call.
+ * Instances whose window was full are refilled every REFILL_EVERY.
+ * Retries: every RetryRequeueEvery, foreign notification.retry.requested → retry queue.
+ * Sweep: every max(10 × RequeueEvery, 30s) the whole MaxTtl window is re-read unguarded
+ * (late commits that the guard could not see) and every window is re-offered with repair.
  */
 import type { Pool } from 'pg';
 
@@ -12,126 +20,261 @@ import type { NotificationsConfig } from '../config/types.js';
 import { NotificationEvent } from '../eventstore/notification-types.js';
 import type { Logger } from '../logger.js';
 import type { Queues } from '../queue/queues.js';
-import { enqueuePending } from './enqueue.js';
-import { type Cursor, loadCheckpoint, saveCheckpoint, selectPending, START } from './sql.js';
+import { compareCursor, minCursor } from './cursor.js';
+import { enqueuePending, type Offer } from './enqueue.js';
+import { type Listener,listenForRequests } from './listen.js';
+import {
+  type Cursor,
+  cursorOf,
+  discoverRequests,
+  loadCheckpoint,
+  saveCheckpoint,
+  selectPending,
+  selectWindows,
+  START,
+} from './sql.js';
 
-/** Page size of the sweep (it reads the whole window, so BulkLimit would be too small). */
+/** Pending requests per instance that may sit in Redis at once. */
+export const INSTANCE_WINDOW = 1000;
+/** Page size of the sweep and of reconcile. */
 export const SWEEP_PAGE = 1000;
+const REFILL_EVERY_MS = 100;
+/** Rows per discovery read (instance ids and positions only: cheap). */
+const DISCOVERY_PAGE = 5000;
+const CHECKPOINTS = { discovery: 'producer.requests', retries: 'producer.retries' } as const;
 
 export interface Producer {
   start(): void;
   stop(): Promise<void>;
-  /** One pass of the requests tail; resolves to the number of jobs offered. */
+  /** One pass over requests (all known instances); resolves to the number of jobs offered. */
   tickRequests(): Promise<number>;
   /** One pass of the retries tail. */
   tickRetries(): Promise<number>;
-  /** One pass over the whole window (also `herald reconcile`). */
+  /** Re-reads the whole window unguarded and re-offers every instance's window, repairing. */
   sweep(): Promise<number>;
+  /** Enqueues every pending notification inside MaxTtl, ignoring windows (`herald reconcile`). */
+  reconcile(): Promise<number>;
 }
 
-const TAILS = {
-  requests: { eventType: NotificationEvent.requested, checkpoint: 'producer.requests' },
-  retries: { eventType: NotificationEvent.retryRequested, checkpoint: 'producer.retries' },
-} as const;
+export interface ProducerOptions {
+  readonly instanceWindow?: number;
+  /** LISTEN for the notify trigger (started with start()). @defaultValue true */
+  readonly listen?: boolean;
+}
 
 export function sweepEveryMs(cfg: Pick<NotificationsConfig, 'requeueEveryMs'>): number {
   return Math.max(10 * cfg.requeueEveryMs, 30_000);
 }
 
-export function makeProducer(deps: {
-  pool: Pool;
-  queues: Queues;
-  cfg: NotificationsConfig;
-  logger: Logger;
-}): Producer {
+interface InstanceState {
+  /** Nothing pending before this cursor (as far as the guard lets us see). */
+  low: Cursor;
+  /** The last request this producer added to Redis. */
+  added: Cursor | undefined;
+}
+
+export function makeProducer(
+  deps: { pool: Pool; queues: Queues; cfg: NotificationsConfig; logger: Logger },
+  opts: ProducerOptions = {},
+): Producer {
   const { pool, queues, cfg } = deps;
   const logger = deps.logger.child({ component: 'producer' });
+  const window = opts.instanceWindow ?? INSTANCE_WINDOW;
+  const scope = { windowMs: cfg.maxTtlMs, activeInstancesMs: cfg.handleActiveInstancesMs };
+  const instances = new Map<string, InstanceState>();
+  const refillDue = new Set<string>();
+  let discovery: Cursor | undefined;
+  let repairNext = false;
 
-  async function tail(kind: keyof typeof TAILS): Promise<number> {
-    const { eventType, checkpoint } = TAILS[kind];
-    let cursor: Cursor = (await loadCheckpoint(pool, checkpoint)) ?? START;
+  function note(instanceId: string, at: Cursor): void {
+    const known = instances.get(instanceId);
+    if (known) known.low = minCursor(known.low, at);
+    else instances.set(instanceId, { low: at, added: undefined });
+  }
+
+  /** Reads new requests after the discovery cursor; returns the instances that have some. */
+  async function discover(): Promise<Set<string>> {
+    discovery ??= (await loadCheckpoint(pool, CHECKPOINTS.discovery)) ?? START;
+    const found = new Set<string>();
+    for (;;) {
+      const rows = await discoverRequests(pool, { ...scope, after: discovery, guarded: true, limit: DISCOVERY_PAGE });
+      for (const r of rows) {
+        note(r.instanceId, r.cursor);
+        found.add(r.instanceId);
+      }
+      const last = rows.at(-1);
+      if (!last) break;
+      discovery = last.cursor;
+      await saveCheckpoint(pool, CHECKPOINTS.discovery, discovery);
+      if (rows.length < DISCOVERY_PAGE) break;
+    }
+    return found;
+  }
+
+  /** Offers each target instance's window; forgets instances with nothing pending. */
+  async function fill(targets: ReadonlySet<string>): Promise<number> {
+    const from = new Map<string, Cursor>();
+    for (const id of targets) {
+      const s = instances.get(id);
+      if (s) from.set(id, s.low);
+      refillDue.delete(id);
+    }
+    const rows = await selectWindows(pool, { from, guarded: true, windowMs: cfg.maxTtlMs, limit: window });
+    const byInstance = new Map<string, Offer[]>();
+    for (const r of rows) {
+      const list = byInstance.get(r.instanceId) ?? [];
+      list.push({ ...r, rank: list.length });
+      byInstance.set(r.instanceId, list);
+    }
+    const repair = repairNext;
+    repairNext = false;
+    const offers: Offer[] = [];
+    for (const id of from.keys()) {
+      const state = instances.get(id);
+      const list = byInstance.get(id) ?? [];
+      const first = list[0];
+      if (!state || !first) {
+        instances.delete(id);
+        continue;
+      }
+      state.low = cursorOf(first);
+      const added = repair ? undefined : state.added;
+      offers.push(...(added ? list.filter((r) => compareCursor(cursorOf(r), added) > 0) : list));
+      state.added = cursorOf(list[list.length - 1] ?? first);
+      if (list.length >= window) refillDue.add(id);
+    }
+    if (offers.length > 0) await enqueuePending(queues, offers, { repair, bulkLimit: cfg.bulkLimit });
+    return offers.length;
+  }
+
+  async function requestsPass(all: boolean): Promise<number> {
+    const found = await discover();
+    const targets = all ? new Set(instances.keys()) : new Set([...found, ...refillDue]);
+    const offered = await fill(targets);
+    if (offered > 0) logger.debug({ offered, instances: targets.size }, 'requests enqueued');
+    return offered;
+  }
+
+  async function tickRetries(): Promise<number> {
+    let cursor = (await loadCheckpoint(pool, CHECKPOINTS.retries)) ?? START;
     let offered = 0;
     for (;;) {
       const batch = await selectPending(pool, {
-        eventType,
+        ...scope,
+        eventType: NotificationEvent.retryRequested,
         after: cursor,
         guarded: true,
-        windowMs: cfg.maxTtlMs,
-        activeInstancesMs: cfg.handleActiveInstancesMs,
         limit: cfg.bulkLimit,
       });
       const last = batch.at(-1);
       if (!last) break;
-      offered += await enqueuePending(queues, batch, { repair: false });
-      cursor = { position: last.position, inTxOrder: last.inTxOrder };
-      await saveCheckpoint(pool, checkpoint, cursor);
+      offered += await enqueuePending(queues, batch, { repair: false, bulkLimit: cfg.bulkLimit });
+      cursor = cursorOf(last);
+      await saveCheckpoint(pool, CHECKPOINTS.retries, cursor);
       if (batch.length < cfg.bulkLimit) break;
     }
-    if (offered > 0) logger.debug({ kind, offered }, 'enqueued pending notifications');
     return offered;
+  }
+
+  /** Every pending event of one type in the window, unguarded, in pages. */
+  async function eachPendingPage(eventType: string, fn: (page: Offer[]) => Promise<void>): Promise<void> {
+    let cursor: Cursor = START;
+    for (;;) {
+      const page = await selectPending(pool, { ...scope, eventType, after: cursor, guarded: false, limit: SWEEP_PAGE });
+      const last = page.at(-1);
+      if (!last) return;
+      await fn(page);
+      cursor = cursorOf(last);
+      if (page.length < SWEEP_PAGE) return;
+    }
   }
 
   async function sweep(): Promise<number> {
+    await eachPendingPage(NotificationEvent.requested, async (page) => {
+      for (const e of page) note(e.instanceId, cursorOf(e));
+    });
     let offered = 0;
-    for (const { eventType } of Object.values(TAILS)) {
-      let cursor: Cursor = START;
-      for (;;) {
-        const batch = await selectPending(pool, {
-          eventType,
-          after: cursor,
-          guarded: false,
-          windowMs: cfg.maxTtlMs,
-          activeInstancesMs: cfg.handleActiveInstancesMs,
-          limit: SWEEP_PAGE,
-        });
-        const last = batch.at(-1);
-        if (!last) break;
-        offered += await enqueuePending(queues, batch, { repair: true });
-        cursor = { position: last.position, inTxOrder: last.inTxOrder };
-        if (batch.length < SWEEP_PAGE) break;
-      }
-    }
-    logger.debug({ offered }, 'sweep done');
+    await eachPendingPage(NotificationEvent.retryRequested, async (page) => {
+      offered += await enqueuePending(queues, page, { repair: true, bulkLimit: cfg.bulkLimit });
+    });
+    repairNext = true;
+    offered += await fill(new Set(instances.keys()));
+    logger.debug({ offered, instances: instances.size }, 'sweep done');
     return offered;
   }
 
-  const loops: { stop(): Promise<void> }[] = [];
-
-  function every(name: string, intervalMs: number, fn: () => Promise<unknown>): { stop(): Promise<void> } {
-    let timer: NodeJS.Timeout | undefined;
-    let running: Promise<unknown> = Promise.resolve();
-    let stopped = false;
-    const run = (): void => {
-      running = fn()
-        .catch((err: unknown) => logger.warn({ err, loop: name }, 'producer pass failed; retrying next interval'))
-        .finally(() => {
-          if (!stopped) timer = setTimeout(run, intervalMs);
-        });
-    };
-    run();
-    return {
-      async stop() {
-        stopped = true;
-        if (timer) clearTimeout(timer);
-        await running;
-      },
-    };
+  async function reconcile(): Promise<number> {
+    let offered = 0;
+    for (const type of [NotificationEvent.requested, NotificationEvent.retryRequested]) {
+      await eachPendingPage(type, async (page) => {
+        offered += await enqueuePending(queues, page, { repair: true, bulkLimit: cfg.bulkLimit });
+      });
+    }
+    return offered;
   }
 
+  // --- scheduling: tasks run one at a time; requests passes asked for meanwhile coalesce ---
+  let running: Promise<unknown> = Promise.resolve();
+  let queued: { all: boolean } | undefined;
+  let stopped = false;
+  const timers: NodeJS.Timeout[] = [];
+  let refillTimer: NodeJS.Timeout | undefined;
+
+  function runSerial(task: () => Promise<unknown>, what: string): Promise<unknown> {
+    running = running
+      .then(task)
+      .catch((err: unknown) => logger.warn({ err, pass: what }, 'producer pass failed; retrying next interval'));
+    return running;
+  }
+
+  function scheduleRefill(): void {
+    if (refillDue.size === 0 || refillTimer || stopped) return;
+    refillTimer = setTimeout(() => {
+      refillTimer = undefined;
+      requestPass(false);
+    }, REFILL_EVERY_MS);
+  }
+
+  function requestPass(all: boolean): void {
+    if (stopped) return;
+    if (queued) {
+      queued.all ||= all;
+      return;
+    }
+    const pass = { all };
+    queued = pass;
+    void runSerial(async () => {
+      queued = undefined;
+      await requestsPass(pass.all);
+      scheduleRefill();
+    }, 'requests');
+  }
+
+  let listener: Listener | undefined;
   let stopping: Promise<void> | undefined;
   return {
     start() {
-      if (loops.length > 0) return;
-      loops.push(every('requests', cfg.requeueEveryMs, () => tail('requests')));
-      loops.push(every('retries', cfg.retryRequeueEveryMs, () => tail('retries')));
-      loops.push(every('sweep', sweepEveryMs(cfg), sweep));
+      if (timers.length > 0 || stopped) return;
+      requestPass(true);
+      timers.push(setInterval(() => requestPass(true), cfg.requeueEveryMs));
+      timers.push(setInterval(() => void runSerial(tickRetries, 'retries'), cfg.retryRequeueEveryMs));
+      timers.push(setInterval(() => void runSerial(sweep, 'sweep'), sweepEveryMs(cfg)));
+      void runSerial(sweep, 'sweep');
+      if (opts.listen !== false) listener = listenForRequests(pool, () => requestPass(false), logger);
     },
     stop() {
-      stopping ??= Promise.all(loops.map((l) => l.stop())).then(() => undefined);
+      stopping ??= (async () => {
+        stopped = true;
+        for (const t of timers) clearInterval(t);
+        if (refillTimer) clearTimeout(refillTimer);
+        await listener?.close();
+        await running;
+      })();
       return stopping;
     },
-    tickRequests: () => tail('requests'),
-    tickRetries: () => tail('retries'),
+    tickRequests: () => requestsPass(true),
+    tickRetries,
     sweep,
+    reconcile,
   };
 }

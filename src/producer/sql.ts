@@ -2,12 +2,12 @@
  * The producer's SQL. Pending = a notification event with no later event on its aggregate
  * (ZITADEL's worker selection), within the MaxTtl window.
  *
- * The tail reads forward from a checkpoint in (position, in_tx_order) order, but only below
- * the start of the oldest open ZITADEL pusher transaction (ZITADEL's projection guard), so an
- * event that commits late with a lower position is never stepped over. The sweep reads the
- * whole window without checkpoint and guard: the safety net when herald's role cannot see
- * other sessions' xact_start (needs pg_read_all_stats), and the body of `herald reconcile`.
- * Both use the partial index herald_notification_position (migrate creates it).
+ * Reads are guarded: only rows below the start of the oldest open ZITADEL pusher
+ * transaction are read (ZITADEL's projection guard), so an event that commits late with a
+ * lower position is never stepped over. Unguarded reads (the sweep) are the safety net when
+ * herald's role cannot see other sessions' xact_start (it needs pg_read_all_stats).
+ * Cross-instance reads use the partial index herald_notification_position; per-instance
+ * reads use ZITADEL's es_projection (instance_id, aggregate_type, event_type, position).
  */
 import type { Queryable } from '../eventstore/types.js';
 
@@ -29,6 +29,37 @@ export interface Cursor {
   readonly inTxOrder: number;
 }
 
+export const START: Cursor = { position: '0', inTxOrder: 0 };
+
+const GUARD = `
+guard AS (
+  SELECT COALESCE(EXTRACT(EPOCH FROM min(xact_start)), EXTRACT(EPOCH FROM now())) AS pos
+    FROM pg_stat_activity
+   WHERE datname = current_database()
+     AND application_name LIKE 'zitadel_es_pusher_%'
+     AND state <> 'idle'
+)`;
+
+const PENDING_COLUMNS = `
+       e.instance_id, e.aggregate_id, e."sequence", e.event_type, e.created_at,
+       e."position"::text AS position, e.in_tx_order,
+       CASE WHEN jsonb_typeof(e.payload->'backOff') = 'number'
+            THEN (e.payload->>'backOff') END AS back_off,
+       COALESCE(e.payload->'request'->'isOTP' = 'true'::jsonb, false) AS is_otp`;
+
+const NO_LATER_EVENT = `
+   NOT EXISTS (
+         SELECT 1 FROM eventstore.events2 l
+          WHERE l.instance_id = e.instance_id
+            AND l.aggregate_type = 'notification'
+            AND l.aggregate_id = e.aggregate_id
+            AND l."sequence" > e."sequence")`;
+
+const ACTIVE_INSTANCE = `
+   ($ACTIVE::double precision = 0 OR e.instance_id IN (
+         SELECT DISTINCT a.instance_id FROM eventstore.events2 a
+          WHERE a.created_at > now() - make_interval(secs => $ACTIVE::double precision)))`;
+
 interface PendingRow {
   instance_id: string;
   aggregate_id: string;
@@ -41,51 +72,43 @@ interface PendingRow {
   is_otp: boolean;
 }
 
+function toPending(r: PendingRow): PendingEvent {
+  return {
+    instanceId: r.instance_id,
+    aggregateId: r.aggregate_id,
+    sequence: Number(r.sequence),
+    eventType: r.event_type,
+    createdAt: r.created_at,
+    position: r.position,
+    inTxOrder: r.in_tx_order,
+    backOffNs: r.back_off === null ? null : Number(r.back_off),
+    isOTP: r.is_otp,
+  };
+}
+
+/** Cross-instance: pending events of one type after a cursor, oldest first. */
 const PENDING_SQL = `
-WITH guard AS (
-  SELECT COALESCE(EXTRACT(EPOCH FROM min(xact_start)), EXTRACT(EPOCH FROM now())) AS pos
-    FROM pg_stat_activity
-   WHERE datname = current_database()
-     AND application_name LIKE 'zitadel_es_pusher_%'
-     AND state <> 'idle'
-)
-SELECT e.instance_id, e.aggregate_id, e."sequence", e.event_type, e.created_at,
-       e."position"::text AS position, e.in_tx_order,
-       CASE WHEN jsonb_typeof(e.payload->'backOff') = 'number'
-            THEN (e.payload->>'backOff') END AS back_off,
-       COALESCE(e.payload->'request'->'isOTP' = 'true'::jsonb, false) AS is_otp
+WITH ${GUARD}
+SELECT ${PENDING_COLUMNS}
   FROM eventstore.events2 e, guard
  WHERE e.aggregate_type = 'notification'
    AND e.event_type = $1
    AND (e."position", e.in_tx_order) > ($2::numeric, $3::integer)
    AND ($4::boolean IS FALSE OR e."position" < guard.pos)
    AND e."position" > EXTRACT(EPOCH FROM now()) - $5::double precision
-   AND NOT EXISTS (
-         SELECT 1 FROM eventstore.events2 l
-          WHERE l.instance_id = e.instance_id
-            AND l.aggregate_type = 'notification'
-            AND l.aggregate_id = e.aggregate_id
-            AND l."sequence" > e."sequence")
-   AND ($6::double precision = 0 OR e.instance_id IN (
-         SELECT DISTINCT a.instance_id FROM eventstore.events2 a
-          WHERE a.created_at > now() - make_interval(secs => $6::double precision)))
+   AND ${NO_LATER_EVENT}
+   AND ${ACTIVE_INSTANCE.replaceAll('$ACTIVE', '$6')}
  ORDER BY e."position", e.in_tx_order
  LIMIT $7`;
 
-export const START: Cursor = { position: '0', inTxOrder: 0 };
+export interface WindowQuery {
+  readonly windowMs: number;
+  readonly activeInstancesMs: number;
+}
 
-/** Pending events of one type after `after`, oldest first. */
 export async function selectPending(
   db: Queryable,
-  q: {
-    eventType: string;
-    after: Cursor;
-    /** true: only below the oldest open pusher transaction (tail); false: sweep. */
-    guarded: boolean;
-    windowMs: number;
-    activeInstancesMs: number;
-    limit: number;
-  },
+  q: WindowQuery & { eventType: string; after: Cursor; guarded: boolean; limit: number },
 ): Promise<PendingEvent[]> {
   const { rows } = await db.query<PendingRow>(PENDING_SQL, [
     q.eventType,
@@ -96,17 +119,84 @@ export async function selectPending(
     q.activeInstancesMs / 1000,
     q.limit,
   ]);
-  return rows.map((r) => ({
-    instanceId: r.instance_id,
-    aggregateId: r.aggregate_id,
-    sequence: Number(r.sequence),
-    eventType: r.event_type,
-    createdAt: r.created_at,
-    position: r.position,
-    inTxOrder: r.in_tx_order,
-    backOffNs: r.back_off === null ? null : Number(r.back_off),
-    isOTP: r.is_otp,
-  }));
+  return rows.map(toPending);
+}
+
+/**
+ * Discovery: which instances have requests after the cursor (finished or not), oldest
+ * first, at most `limit` rows; the caller groups them. Cheap: an index range scan.
+ */
+const DISCOVER_SQL = `
+WITH ${GUARD}
+SELECT e.instance_id, e."position"::text AS position, e.in_tx_order
+  FROM eventstore.events2 e, guard
+ WHERE e.aggregate_type = 'notification'
+   AND e.event_type = 'notification.requested'
+   AND (e."position", e.in_tx_order) > ($1::numeric, $2::integer)
+   AND ($3::boolean IS FALSE OR e."position" < guard.pos)
+   AND e."position" > EXTRACT(EPOCH FROM now()) - $4::double precision
+   AND ${ACTIVE_INSTANCE.replaceAll('$ACTIVE', '$5')}
+ ORDER BY e."position", e.in_tx_order
+ LIMIT $6`;
+
+export interface Discovered {
+  readonly instanceId: string;
+  readonly cursor: Cursor;
+}
+
+export async function discoverRequests(
+  db: Queryable,
+  q: WindowQuery & { after: Cursor; guarded: boolean; limit: number },
+): Promise<Discovered[]> {
+  const { rows } = await db.query<{ instance_id: string; position: string; in_tx_order: number }>(DISCOVER_SQL, [
+    q.after.position,
+    q.after.inTxOrder,
+    q.guarded,
+    q.windowMs / 1000,
+    q.activeInstancesMs / 1000,
+    q.limit,
+  ]);
+  return rows.map((r) => ({ instanceId: r.instance_id, cursor: { position: r.position, inTxOrder: r.in_tx_order } }));
+}
+
+/**
+ * Per-instance windows: for each instance, its first `limit` pending requests at or after
+ * its low-water cursor, below the guard. One round trip for all instances (LATERAL).
+ */
+const WINDOWS_SQL = `
+WITH ${GUARD}
+SELECT e.* FROM guard,
+       unnest($1::text[], $2::numeric[], $3::integer[]) AS w(instance_id, pos, ord)
+ CROSS JOIN LATERAL (
+   SELECT ${PENDING_COLUMNS}
+     FROM eventstore.events2 e
+    WHERE e.instance_id = w.instance_id
+      AND e.aggregate_type = 'notification'
+      AND e.event_type = 'notification.requested'
+      AND e."position" >= w.pos
+      AND (e."position", e.in_tx_order) >= (w.pos, w.ord)
+      AND ($4::boolean IS FALSE OR e."position" < guard.pos)
+      AND e."position" > EXTRACT(EPOCH FROM now()) - $5::double precision
+      AND ${NO_LATER_EVENT}
+    ORDER BY e."position", e.in_tx_order
+    LIMIT $6) e`;
+
+export async function selectWindows(
+  db: Queryable,
+  q: { from: ReadonlyMap<string, Cursor>; guarded: boolean; windowMs: number; limit: number },
+): Promise<PendingEvent[]> {
+  if (q.from.size === 0) return [];
+  const ids = [...q.from.keys()];
+  const cursors = ids.map((id) => q.from.get(id) ?? START);
+  const { rows } = await db.query<PendingRow>(WINDOWS_SQL, [
+    ids,
+    cursors.map((c) => c.position),
+    cursors.map((c) => c.inTxOrder),
+    q.guarded,
+    q.windowMs / 1000,
+    q.limit,
+  ]);
+  return rows.map(toPending);
 }
 
 const LOAD_CHECKPOINT_SQL = `SELECT "position"::text AS position, in_tx_order FROM herald.checkpoints WHERE name = $1`;
@@ -127,4 +217,8 @@ ON CONFLICT (name) DO UPDATE
 
 export async function saveCheckpoint(db: Queryable, name: string, at: Cursor): Promise<void> {
   await db.query(SAVE_CHECKPOINT_SQL, [name, at.position, at.inTxOrder]);
+}
+
+export function cursorOf(e: { position: string; inTxOrder: number }): Cursor {
+  return { position: e.position, inTxOrder: e.inTxOrder };
 }
