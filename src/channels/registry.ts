@@ -16,6 +16,16 @@ function required(value: string | undefined, name: string): string {
   return value;
 }
 
+/** One webhook channel per kind: both kinds may point at the same receiver. */
+function webhook(cfg: Config, logger: Logger): Channel<EmailMessage | SmsMessage> {
+  return makeWebhookChannel({
+    url: required(cfg.webhook.url, 'HERALD_WEBHOOK_URL'),
+    ...(cfg.webhook.signingKey ? { signingKey: cfg.webhook.signingKey } : {}),
+    timeoutMs: cfg.webhook.timeoutMs,
+    logger,
+  });
+}
+
 const EMAIL: Record<EmailProviderName, (cfg: Config, logger: Logger) => Channel<EmailMessage>> = {
   smtp: (cfg, logger) =>
     makeSmtpChannel({
@@ -23,23 +33,20 @@ const EMAIL: Record<EmailProviderName, (cfg: Config, logger: Logger) => Channel<
       ...(cfg.email.smtpFrom ? { from: cfg.email.smtpFrom } : {}),
       logger,
     }),
-  webhook: (cfg, logger) =>
-    makeWebhookChannel({
-      url: required(cfg.webhook.url, 'HERALD_WEBHOOK_URL'),
-      ...(cfg.webhook.signingKey ? { signingKey: cfg.webhook.signingKey } : {}),
-      logger,
-    }),
+  webhook,
   outbox: (cfg, logger) => makeOutboxChannel({ dir: cfg.outboxDir, logger }),
 };
 
 const SMS: Record<SmsProviderName, (cfg: Config, logger: Logger) => Channel<SmsMessage>> = {
-  sns: (_cfg, logger) => makeSnsChannel({ logger }),
-  webhook: (cfg, logger) =>
-    makeWebhookChannel({
-      url: required(cfg.webhook.url, 'HERALD_WEBHOOK_URL'),
-      ...(cfg.webhook.signingKey ? { signingKey: cfg.webhook.signingKey } : {}),
+  // Region, endpoint and credentials: the SDK reads AWS_REGION, AWS_ENDPOINT_URL_SNS and its
+  // credential chain itself, so herald never handles AWS secrets.
+  sns: (cfg, logger) =>
+    makeSnsChannel({
       logger,
+      smsType: cfg.sms.sns.smsType,
+      ...(cfg.sms.sns.senderId === undefined ? {} : { senderId: cfg.sms.sns.senderId }),
     }),
+  webhook,
   outbox: (cfg, logger) => makeOutboxChannel({ dir: cfg.outboxDir, logger }),
 };
 

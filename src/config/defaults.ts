@@ -33,6 +33,8 @@ export const DEFAULTS = {
   queuePrefix: 'herald',
   outboxDir: './outbox',
   smsProvider: 'outbox',
+  snsSmsType: 'Transactional',
+  webhookTimeoutMs: 10 * SECOND,
   httpPort: 8080,
   dashboardReadonly: true,
   shutdownGraceMs: 25 * SECOND,
@@ -44,6 +46,8 @@ export const DEFAULTS = {
   queuePrefix: Config['queuePrefix'];
   outboxDir: string;
   smsProvider: Config['sms']['provider'];
+  snsSmsType: Config['sms']['sns']['smsType'];
+  webhookTimeoutMs: Config['webhook']['timeoutMs'];
   httpPort: Config['http']['port'];
   dashboardReadonly: Config['dashboard']['readonly'];
   shutdownGraceMs: Config['shutdownGraceMs'];

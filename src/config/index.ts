@@ -1,3 +1,3 @@
 export { formatGoDuration, parseGoDuration } from './duration.js';
 export { loadConfig } from './load.js';
-export type { Config, EmailProviderName, NotificationsConfig, SmsProviderName } from './types.js';
+export type { Config, EmailProviderName, NotificationsConfig, SmsProviderName, SnsSmsType } from './types.js';

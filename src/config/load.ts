@@ -17,7 +17,7 @@ import { tryParseGoDuration } from './duration.js';
 import { notificationsFromEnv, notificationsFromYaml, type RawSettings, resolveNotifications } from './notifications.js';
 import { labelled, makeProblems, type Problems, redactUrl } from './problems.js';
 import { checkEncryptionKeys, checkMasterkey } from './secrets.js';
-import type { Config, EmailProviderName, SmsProviderName } from './types.js';
+import type { Config, EmailProviderName, SmsProviderName, SnsSmsType } from './types.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -29,6 +29,9 @@ const DatabaseUrl = z.url({ protocol: /^postgres(ql)?$/ });
 const RedisUrl = z.url({ protocol: /^rediss?$/ });
 const SmtpUrl = z.url({ protocol: /^smtps?$/ });
 const WebhookUrl = z.url({ protocol: /^https?$/ });
+const SNS_SMS_TYPES = ['Transactional', 'Promotional'] as const satisfies readonly SnsSmsType[];
+/** What SNS accepts as an alphanumeric sender id: 1–11 letters or digits, at least one letter. */
+const SNS_SENDER_ID = /^(?=.*[A-Za-z])[A-Za-z0-9]{1,11}$/;
 
 /** HERALD_* variables this module reads; any other HERALD_* is most likely a typo. */
 const KNOWN_HERALD_VARS = new Set([
@@ -39,6 +42,9 @@ const KNOWN_HERALD_VARS = new Set([
   'HERALD_SMS_PROVIDER',
   'HERALD_WEBHOOK_URL',
   'HERALD_WEBHOOK_SIGNING_KEY',
+  'HERALD_WEBHOOK_TIMEOUT',
+  'HERALD_SNS_SENDER_ID',
+  'HERALD_SNS_SMS_TYPE',
   'HERALD_ENCRYPTION_KEYS',
   'HERALD_HTTP_PORT',
   'HERALD_DASHBOARD_USER',
@@ -126,8 +132,18 @@ export function loadConfig(
       smtpUrl,
       smtpFrom: get('SMTP_FROM'),
     },
-    sms: { provider: smsProvider ?? DEFAULTS.smsProvider },
-    webhook: { url: webhookUrl, signingKey: get('HERALD_WEBHOOK_SIGNING_KEY') },
+    sms: {
+      provider: smsProvider ?? DEFAULTS.smsProvider,
+      sns: {
+        senderId: checkSenderId(problems, get('HERALD_SNS_SENDER_ID')),
+        smsType: checkSmsType(problems, get('HERALD_SNS_SMS_TYPE')),
+      },
+    },
+    webhook: {
+      url: webhookUrl,
+      signingKey: get('HERALD_WEBHOOK_SIGNING_KEY'),
+      timeoutMs: checkWebhookTimeout(problems, get('HERALD_WEBHOOK_TIMEOUT')),
+    },
     outboxDir: path.resolve(cwd, get('HERALD_OUTBOX_DIR') ?? DEFAULTS.outboxDir),
     crypto: {
       masterkey: checkMasterkey(problems, get('ZITADEL_MASTERKEY')),
@@ -219,6 +235,36 @@ function checkBoolean(problems: Problems, name: string, value: string | undefine
   if (v === 'false' || v === '0') return false;
   problems.add(labelled(name, value), 'must be true or false');
   return DEFAULTS.dashboardReadonly;
+}
+
+function checkSenderId(problems: Problems, value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  if (SNS_SENDER_ID.test(value.trim())) return value.trim();
+  problems.add(labelled('HERALD_SNS_SENDER_ID', value), 'must be 1-11 letters or digits with at least one letter');
+  return undefined;
+}
+
+/** Case-insensitive, returned in SNS's spelling. */
+function checkSmsType(problems: Problems, value: string | undefined): SnsSmsType {
+  if (value === undefined) return DEFAULTS.snsSmsType;
+  const found = SNS_SMS_TYPES.find((t) => t.toLowerCase() === value.trim().toLowerCase());
+  if (found) return found;
+  problems.add(labelled('HERALD_SNS_SMS_TYPE', value), `must be one of ${SNS_SMS_TYPES.join(', ')}`);
+  return DEFAULTS.snsSmsType;
+}
+
+/** A timeout of 0 would fail every request; a bare number is refused like every other duration. */
+function checkWebhookTimeout(problems: Problems, value: string | undefined): number {
+  if (value === undefined) return DEFAULTS.webhookTimeoutMs;
+  const parsed = tryParseGoDuration(value.trim());
+  if (!parsed.ok) {
+    problems.add(labelled('HERALD_WEBHOOK_TIMEOUT', value), `${parsed.reason} (use Go syntax, e.g. 10s)`);
+  } else if (parsed.ms < 1) {
+    problems.add(labelled('HERALD_WEBHOOK_TIMEOUT', value), 'must be at least 1ms');
+  } else {
+    return Math.ceil(parsed.ms);
+  }
+  return DEFAULTS.webhookTimeoutMs;
 }
 
 function checkGrace(problems: Problems, value: string | undefined): number {

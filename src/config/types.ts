@@ -30,6 +30,8 @@ export interface NotificationsConfig {
 
 export type EmailProviderName = 'smtp' | 'webhook' | 'outbox';
 export type SmsProviderName = 'sns' | 'webhook' | 'outbox';
+/** SNS `AWS.SNS.SMS.SMSType`: Transactional is optimised for reliability (codes), Promotional for cost. */
+export type SnsSmsType = 'Transactional' | 'Promotional';
 
 export interface Config {
   /** @defaultValue postgres://postgres@127.0.0.1:5432/postgres */
@@ -47,10 +49,19 @@ export interface Config {
   readonly sms: {
     /** @defaultValue outbox */
     readonly provider: SmsProviderName;
+    /** Amazon SNS settings; region, endpoint and credentials come from the AWS SDK's own variables. */
+    readonly sns: {
+      /** `AWS.SNS.SMS.SenderID` (HERALD_SNS_SENDER_ID): 1–11 letters/digits, at least one letter. */
+      readonly senderId: string | undefined;
+      /** `AWS.SNS.SMS.SMSType` (HERALD_SNS_SMS_TYPE). @defaultValue Transactional */
+      readonly smsType: SnsSmsType;
+    };
   };
   readonly webhook: {
     readonly url: string | undefined;
     readonly signingKey: string | undefined;
+    /** Bound on one webhook request (HERALD_WEBHOOK_TIMEOUT). @defaultValue 10s */
+    readonly timeoutMs: number;
   };
   /** @defaultValue ./outbox (resolved to an absolute path) */
   readonly outboxDir: string;

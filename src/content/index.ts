@@ -1,15 +1,25 @@
 export type { BuildArgsInput } from './args.js';
 export { buildArgs, urlArgs } from './args.js';
+export type { CustomTextSource, CustomTextSourceOptions, TextLayers } from './custom-texts.js';
+export {
+  CUSTOM_TEXT_EVENTS,
+  makeCustomTextSource,
+  mergeTextLayers,
+  reduceCustomTexts,
+  sharedCustomTextSource,
+} from './custom-texts.js';
 export type { RenderGoTemplateOptions } from './go-template.js';
 export { escapeHtml, MAX_TEMPLATE_OUTPUT, renderGoTemplate } from './go-template.js';
-export { DEFAULT_BRANDING } from './layout.js';
+export type { TextChoice } from './language.js';
 export {
+  chooseTexts,
   DEFAULT_LANGUAGE,
-  isMessageType,
+  matchLanguage,
   messageTexts,
   pickLanguage,
-  renderMessage,
   SUPPORTED_LANGUAGES,
-} from './render.js';
+} from './language.js';
+export { DEFAULT_BRANDING } from './layout.js';
+export { isMessageType, renderMessage } from './render.js';
 export type { MessageCatalog } from './texts/catalog.js';
 export * from './types.js';

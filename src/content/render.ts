@@ -6,36 +6,13 @@
 import { isPermanent, PermanentError } from '../errors.js';
 import { urlArgs } from './args.js';
 import { renderGoTemplate } from './go-template.js';
+import { chooseTexts } from './language.js';
 import { renderEmailLayout } from './layout.js';
-import type { MessageCatalog } from './texts/catalog.js';
-import { de } from './texts/de.js';
-import { en } from './texts/en.js';
-import type { MessageTexts, MessageType, Rendered, RenderInput, TextKey } from './types.js';
+import type { MessageType, Rendered, RenderInput, TextKey } from './types.js';
 import { MessageTypes, TextKeys } from './types.js';
-
-const CATALOGS: Readonly<Record<string, MessageCatalog>> = { en, de };
-export const DEFAULT_LANGUAGE = 'en';
-export const SUPPORTED_LANGUAGES: readonly string[] = Object.keys(CATALOGS);
 
 export function isMessageType(s: string): s is MessageType {
   return (MessageTypes as readonly string[]).includes(s);
-}
-
-/** The user's language if herald has texts for its primary subtag (`de-CH` → `de`), else English. */
-export function pickLanguage(preferred: string): string {
-  const primary = preferred.trim().split(/[-_]/)[0]?.toLowerCase() ?? '';
-  return Object.hasOwn(CATALOGS, primary) ? primary : DEFAULT_LANGUAGE;
-}
-
-/** Default texts for the language with non-empty overrides (custom texts) laid over per key. */
-export function messageTexts(type: MessageType, language: string, overrides?: MessageTexts): MessageTexts {
-  const base = (CATALOGS[language] ?? en)[type];
-  const merged: Partial<Record<TextKey, string>> = { ...base };
-  for (const key of TextKeys) {
-    const v = overrides?.[key];
-    if (v) merged[key] = v;
-  }
-  return merged;
 }
 
 function renderOrCancel(what: string, tmpl: string, args: RenderInput['args']): string {
@@ -57,8 +34,7 @@ export function renderMessage(input: RenderInput): Rendered {
   if (!isMessageType(input.messageType)) {
     throw new PermanentError('UNKNOWN_MESSAGE_TYPE', `unknown message type ${JSON.stringify(input.messageType)}`);
   }
-  const language = pickLanguage(input.language);
-  const texts = messageTexts(input.messageType, language, input.overrides);
+  const { language, texts } = chooseTexts(input.messageType, input.language, input);
 
   // ZITADEL renders the URL with HTML-escaped args on the email path; that string is
   // `url`. Its HTML email is unescaped once at the end, so the link a recipient follows

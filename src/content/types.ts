@@ -24,6 +24,20 @@ export const TextKeys = ['Title', 'PreHeader', 'Subject', 'Greeting', 'Text', 'B
 export type TextKey = (typeof TextKeys)[number];
 export type MessageTexts = Readonly<Partial<Record<TextKey, string>>>;
 
+/**
+ * Custom texts of one message type by language tag as ZITADEL stores it (`de`, `de-CH`),
+ * already merged: organisation over instance, per (language, key).
+ */
+export type CustomTexts = Readonly<Record<string, MessageTexts>>;
+
+/** Everything besides herald's defaults that decides which texts a message gets. */
+export interface TextSettings {
+  /** The message type's custom texts (instance and organisation). */
+  readonly customTexts?: CustomTexts;
+  /** The instance default language (`instance.default.language.set`): used when the user's is unknown. */
+  readonly defaultLanguage?: string;
+}
+
 export interface Branding {
   readonly primaryColor: string;
   readonly backgroundColor: string;
@@ -33,7 +47,7 @@ export interface Branding {
   readonly fontFamily?: string;
 }
 
-export interface RenderInput {
+export interface RenderInput extends TextSettings {
   readonly messageType: string;
   /** The user's preferred language (BCP-47, may be "und" or empty). */
   readonly language: string;
@@ -43,7 +57,7 @@ export interface RenderInput {
   /** The request's urlTemplate (Go text/template); empty means no link. */
   readonly urlTemplate?: string;
   readonly branding?: Branding;
-  /** Text overrides per key (custom texts); later issues fill this. */
+  /** Text overrides per key, laid over everything else whatever the language. */
   readonly overrides?: MessageTexts;
 }
 

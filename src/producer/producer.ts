@@ -83,6 +83,8 @@ export function makeProducer(
   const scope = { windowMs: cfg.maxTtlMs, activeInstancesMs: cfg.handleActiveInstancesMs };
   const instances = new Map<string, InstanceState>();
   const refillDue = new Set<string>();
+  /** OTP requests found by discovery or the sweep, offered with the next fill. */
+  let otpOffers: Offer[] = [];
   let discovery: Cursor | undefined;
   let repairNext = false;
 
@@ -92,19 +94,23 @@ export function makeProducer(
     else instances.set(instanceId, { low: at, added: undefined });
   }
 
-  /** Reads new requests after the discovery cursor; returns the instances that have some. */
+  /**
+   * Reads new requests after the discovery cursor; returns the instances that have some.
+   * New OTP requests are offered at once: a login code never waits behind a full window.
+   */
   async function discover(): Promise<Set<string>> {
     discovery ??= (await loadCheckpoint(pool, CHECKPOINTS.discovery)) ?? START;
     const found = new Set<string>();
     for (;;) {
       const rows = await discoverRequests(pool, { ...scope, after: discovery, guarded: true, limit: DISCOVERY_PAGE });
       for (const r of rows) {
-        note(r.instanceId, r.cursor);
+        note(r.instanceId, cursorOf(r));
         found.add(r.instanceId);
+        if (r.isOTP) otpOffers.push(r);
       }
       const last = rows.at(-1);
       if (!last) break;
-      discovery = last.cursor;
+      discovery = cursorOf(last);
       await saveCheckpoint(pool, CHECKPOINTS.discovery, discovery);
       if (rows.length < DISCOVERY_PAGE) break;
     }
@@ -143,6 +149,9 @@ export function makeProducer(
       state.added = cursorOf(list[list.length - 1] ?? first);
       if (list.length >= window) refillDue.add(id);
     }
+    const inWindow = new Set(offers.map((o) => `${o.instanceId}/${o.aggregateId}`));
+    offers.push(...otpOffers.filter((o) => !inWindow.has(`${o.instanceId}/${o.aggregateId}`)));
+    otpOffers = [];
     if (offers.length > 0) await enqueuePending(queues, offers, { repair, bulkLimit: cfg.bulkLimit });
     return offers.length;
   }
@@ -191,7 +200,10 @@ export function makeProducer(
 
   async function sweep(): Promise<number> {
     await eachPendingPage(NotificationEvent.requested, async (page) => {
-      for (const e of page) note(e.instanceId, cursorOf(e));
+      for (const e of page) {
+        note(e.instanceId, cursorOf(e));
+        if (e.isOTP) otpOffers.push(e);
+      }
     });
     let offered = 0;
     await eachPendingPage(NotificationEvent.retryRequested, async (page) => {

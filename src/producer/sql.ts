@@ -123,12 +123,13 @@ export async function selectPending(
 }
 
 /**
- * Discovery: which instances have requests after the cursor (finished or not), oldest
- * first, at most `limit` rows; the caller groups them. Cheap: an index range scan.
+ * Discovery: requests after the cursor (finished or not), oldest first, at most `limit`
+ * rows: which instances have new work, and which new requests are OTPs (offered at once,
+ * whatever backlog their instance has). Cheap: an index range scan, no payload returned.
  */
 const DISCOVER_SQL = `
 WITH ${GUARD}
-SELECT e.instance_id, e."position"::text AS position, e.in_tx_order
+SELECT ${PENDING_COLUMNS}
   FROM eventstore.events2 e, guard
  WHERE e.aggregate_type = 'notification'
    AND e.event_type = 'notification.requested'
@@ -139,16 +140,11 @@ SELECT e.instance_id, e."position"::text AS position, e.in_tx_order
  ORDER BY e."position", e.in_tx_order
  LIMIT $6`;
 
-export interface Discovered {
-  readonly instanceId: string;
-  readonly cursor: Cursor;
-}
-
 export async function discoverRequests(
   db: Queryable,
   q: WindowQuery & { after: Cursor; guarded: boolean; limit: number },
-): Promise<Discovered[]> {
-  const { rows } = await db.query<{ instance_id: string; position: string; in_tx_order: number }>(DISCOVER_SQL, [
+): Promise<PendingEvent[]> {
+  const { rows } = await db.query<PendingRow>(DISCOVER_SQL, [
     q.after.position,
     q.after.inTxOrder,
     q.guarded,
@@ -156,7 +152,7 @@ export async function discoverRequests(
     q.activeInstancesMs / 1000,
     q.limit,
   ]);
-  return rows.map((r) => ({ instanceId: r.instance_id, cursor: { position: r.position, inTxOrder: r.in_tx_order } }));
+  return rows.map(toPending);
 }
 
 /**

@@ -3,7 +3,7 @@
  * decrypted code, args, texts. Every failure here is permanent (the input cannot change).
  */
 import type { EmailMessage, SmsMessage } from '../channels/types.js';
-import { buildArgs, renderMessage } from '../content/index.js';
+import { buildArgs, renderMessage, type TextSettings } from '../content/index.js';
 import type { Keyring } from '../crypto/keyring.js';
 import { PermanentError } from '../errors.js';
 import { type NotificationRequest, NotificationType, type NotifyUser } from '../eventstore/notification-types.js';
@@ -56,6 +56,8 @@ export async function buildMessage(
   request: NotificationRequest,
   user: NotifyUser,
   keyring: Keyring,
+  /** Custom texts and the instance default language; herald's own texts without them. */
+  texts: TextSettings = {},
 ): Promise<EmailMessage | SmsMessage> {
   const to = recipientOf(request, user);
   const origin = originOf(request);
@@ -67,6 +69,7 @@ export async function buildMessage(
     language: user.PreferredLanguage,
     channel,
     args,
+    ...texts,
     ...(request.urlTemplate ? { urlTemplate: request.urlTemplate } : {}),
   });
   const base = { ...ids, messageType: request.messageType, to };

@@ -8,6 +8,7 @@ import type { Pool } from 'pg';
 import type { Channel, EmailMessage, SendResult, SmsMessage } from '../channels/types.js';
 import { formatGoDuration } from '../config/duration.js';
 import type { NotificationsConfig } from '../config/types.js';
+import { type CustomTextSource, sharedCustomTextSource } from '../content/index.js';
 import type { Keyring } from '../crypto/keyring.js';
 import { asDependency, coerceError, isConcurrency, isPermanent } from '../errors.js';
 import { parseRequestedPayload, parseRetryPayload } from '../eventstore/notification.js';
@@ -34,6 +35,8 @@ export interface ProcessDeps {
   readonly cfg: NotificationsConfig;
   readonly logger: Logger;
   readonly now?: () => number;
+  /** Custom texts (cached per instance and organisation). @defaultValue one shared source per pool */
+  readonly texts?: CustomTextSource;
 }
 
 export type Outcome =
@@ -145,7 +148,11 @@ export async function processNotification(
     // Known before sending: a trigger type with no sent handler is canceled, as in ZITADEL.
     targetSent = sentEventFor(data.instanceId, request, data.delivered ?? {});
     if (!targetSent) return cancel(`no sent handler for event type ${request.eventType}`);
-    message = await buildMessage({ instanceId: data.instanceId, notificationId: data.aggregateId }, request, user, deps.keyring);
+    const orgId = user.ResourceOwner || request.userResourceOwner;
+    const texts = await asDependency('loading custom texts', () =>
+      (deps.texts ?? sharedCustomTextSource(pool)).settingsFor(data.instanceId, orgId, request.messageType),
+    );
+    message = await buildMessage({ instanceId: data.instanceId, notificationId: data.aggregateId }, request, user, deps.keyring, texts);
   } catch (err) {
     if (isPermanent(err)) return cancel(err.message);
     throw err;

@@ -39,8 +39,8 @@ describe('defaults', () => {
       redisUrl: 'redis://127.0.0.1:6379',
       queuePrefix: 'herald',
       email: { provider: 'outbox', smtpUrl: undefined, smtpFrom: undefined },
-      sms: { provider: 'outbox' },
-      webhook: { url: undefined, signingKey: undefined },
+      sms: { provider: 'outbox', sns: { senderId: undefined, smsType: 'Transactional' } },
+      webhook: { url: undefined, signingKey: undefined, timeoutMs: 10_000 },
       outboxDir: '/srv/herald/outbox',
       crypto: { masterkey: undefined, keys: undefined },
       http: { port: 8080 },
@@ -132,6 +132,18 @@ describe('settings are read', () => {
     expect(c.sms.provider).toBe('webhook');
   });
 
+  it('SNS sender id and SMS type, the type case-insensitively in SNS spelling', () => {
+    const c = load({ HERALD_SMS_PROVIDER: 'sns', HERALD_SNS_SENDER_ID: 'Herald1', HERALD_SNS_SMS_TYPE: 'promotional' });
+    expect(c.sms).toEqual({ provider: 'sns', sns: { senderId: 'Herald1', smsType: 'Promotional' } });
+    expect(c.warnings).toEqual([]);
+    expect(Object.isFrozen(c.sms.sns)).toBe(true);
+  });
+
+  it('webhook timeout as a Go duration', () => {
+    expect(load({ HERALD_WEBHOOK_TIMEOUT: '2.5s' }).webhook.timeoutMs).toBe(2500);
+    expect(load({ HERALD_WEBHOOK_TIMEOUT: '300ms' }).webhook.timeoutMs).toBe(300);
+  });
+
   it('an absolute outbox dir stays as is', () => {
     expect(load({ HERALD_OUTBOX_DIR: '/data/outbox' }).outboxDir).toBe('/data/outbox');
   });
@@ -177,6 +189,12 @@ describe('errors name the variable', () => {
     ],
     ['sms webhook without URL', { HERALD_SMS_PROVIDER: 'webhook' }, 'HERALD_SMS_PROVIDER="webhook": needs HERALD_WEBHOOK_URL'],
     ['non-http webhook', { HERALD_WEBHOOK_URL: 'ftp://x/y' }, 'HERALD_WEBHOOK_URL="ftp://x/y": must be an http://'],
+    ['sender id too long', { HERALD_SNS_SENDER_ID: 'HeraldNotify1' }, 'HERALD_SNS_SENDER_ID="HeraldNotify1": must be 1-11 letters'],
+    ['sender id digits only', { HERALD_SNS_SENDER_ID: '12345' }, 'HERALD_SNS_SENDER_ID="12345": must be 1-11 letters'],
+    ['sender id with space', { HERALD_SNS_SENDER_ID: 'My Co' }, 'HERALD_SNS_SENDER_ID="My Co"'],
+    ['bad sms type', { HERALD_SNS_SMS_TYPE: 'urgent' }, 'HERALD_SNS_SMS_TYPE="urgent": must be one of Transactional, Promotional'],
+    ['unitless webhook timeout', { HERALD_WEBHOOK_TIMEOUT: '10' }, 'HERALD_WEBHOOK_TIMEOUT="10": missing unit in duration'],
+    ['zero webhook timeout', { HERALD_WEBHOOK_TIMEOUT: '0s' }, 'HERALD_WEBHOOK_TIMEOUT="0s": must be at least 1ms'],
     ['bad redis URL', { REDIS_URL: 'http://127.0.0.1:6379' }, 'REDIS_URL="http://127.0.0.1:6379": must be a redis://'],
     ['bad database URL', { DATABASE_URL: 'mysql://db' }, 'DATABASE_URL="mysql://db": must be a postgres:// URL'],
     ['bad SMTP URL', { SMTP_URL: 'mail.example.com' }, 'SMTP_URL="mail.example.com": must be an smtp://'],

@@ -70,7 +70,7 @@ describe('producer', () => {
     expect(await producer.tickRequests()).toBe(11);
     expect(await producer.tickRequests()).toBe(0); // idempotent: nothing new to add
     const counts = await queues.requests.getJobCounts('prioritized', 'waiting');
-    expect(counts.prioritized + counts.waiting).toBe(11);
+    expect((counts.prioritized ?? 0) + (counts.waiting ?? 0)).toBe(11);
 
     const quietJob = await queues.requests.getJob(jobIdFor(quiet, b.ids[0]!, 1));
     const busyLast = await queues.requests.getJob(jobIdFor(busy, a.ids[9]!, 1));
