@@ -1,0 +1,168 @@
+import { pino } from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+
+import { isHttpProviderChannel } from '../../src/channels/http-provider.js';
+import { makeInstanceChannels, smtpUrlFor } from '../../src/channels/instance-channels.js';
+import type { EmailMessage, SendContext, SmsMessage } from '../../src/channels/types.js';
+import { PermanentError } from '../../src/errors.js';
+import type { SmtpProvider, TwilioProvider } from '../../src/instance/types.js';
+import { startHttpSink } from '../helpers/http-sink.js';
+import type { SmtpSink } from '../helpers/smtp-sink.js';
+import { startSmtpSink } from '../helpers/smtp-sink.js';
+import { startTwilioEndpoint } from '../helpers/twilio-endpoint.js';
+
+const logger = pino({ level: 'silent' });
+const ctx: SendContext = { signal: new AbortController().signal, logger };
+
+const mail = (instanceId: string): EmailMessage => ({
+  kind: 'email',
+  notificationId: `n-${instanceId}`,
+  instanceId,
+  messageType: 'InitCode',
+  to: 'alice@example.com',
+  subject: `hello from ${instanceId}`,
+  text: 'text',
+  html: '<p>html</p>',
+});
+const SMS: SmsMessage = { kind: 'sms', notificationId: 'n', instanceId: 'i-1', messageType: 'VerifySMSOTP', to: '+41790000001', text: 't' };
+
+function smtp(sink: SmtpSink, over: Partial<SmtpProvider> = {}): SmtpProvider {
+  return {
+    kind: 'smtp',
+    id: 'smtp-1',
+    description: '',
+    host: '127.0.0.1',
+    port: sink.port,
+    tls: false,
+    user: '',
+    password: 'secret',
+    senderAddress: 'no-reply@one.example',
+    senderName: 'Instance "One"',
+    replyToAddress: '',
+    ...over,
+  };
+}
+
+const cleanups: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+async function sinks(n: number): Promise<SmtpSink[]> {
+  const list = await Promise.all(Array.from({ length: n }, () => startSmtpSink()));
+  for (const s of list) cleanups.push(() => s.close());
+  return list;
+}
+
+function channels(maxPools?: number) {
+  const c = makeInstanceChannels({ logger, ...(maxPools === undefined ? {} : { maxPools }) });
+  cleanups.push(() => c.close());
+  return c;
+}
+
+describe('instance channels: SMTP pools', () => {
+  it('reuses one pooled transport per instance and config, with the instance sender', async () => {
+    const [sink] = await sinks(1);
+    const c = channels();
+    await c.email('i-1', smtp(sink!)).send(mail('i-1'), ctx);
+    await c.email('i-1', smtp(sink!)).send(mail('i-1'), ctx);
+    const received = await sink!.waitFor(2);
+    expect(sink!.connections).toBe(1);
+    expect(c.size).toBe(1);
+    expect(received[0]?.from).toBe('"Instance \\"One\\"" <no-reply@one.example>');
+  });
+
+  it('keeps instances apart: each gets its own pool and server', async () => {
+    const [a, b] = await sinks(2);
+    const c = channels();
+    await c.email('i-1', smtp(a!)).send(mail('i-1'), ctx);
+    await c.email('i-2', smtp(b!, { senderAddress: 'two@two.example', senderName: '' })).send(mail('i-2'), ctx);
+    expect((await a!.waitFor(1))[0]?.subject).toBe('hello from i-1');
+    expect((await b!.waitFor(1))[0]?.from).toBe('two@two.example');
+    expect(c.size).toBe(2);
+  });
+
+  it('replaces the pool when the config changes', async () => {
+    const [oldSink, newSink] = await sinks(2);
+    const c = channels();
+    await c.email('i-1', smtp(oldSink!)).send(mail('i-1'), ctx);
+    await c.email('i-1', smtp(newSink!)).send(mail('i-1'), ctx);
+    await newSink!.waitFor(1);
+    expect(oldSink!.messages).toHaveLength(1);
+    expect(c.size).toBe(1);
+  });
+
+  it('closes the least recently used pool beyond maxPools and reopens it on demand', async () => {
+    const [a, b] = await sinks(2);
+    const c = channels(1);
+    await c.email('i-1', smtp(a!)).send(mail('i-1'), ctx);
+    await c.email('i-2', smtp(b!)).send(mail('i-2'), ctx);
+    expect(c.size).toBe(1);
+    await c.email('i-1', smtp(a!)).send(mail('i-1'), ctx);
+    await a!.waitFor(2);
+    expect(a!.connections).toBe(2); // the first pool was closed, a new one connected
+  });
+
+  it('forget closes the instance channels', async () => {
+    const [a] = await sinks(1);
+    const c = channels();
+    await c.email('i-1', smtp(a!)).send(mail('i-1'), ctx);
+    await c.forget('i-1');
+    expect(c.size).toBe(0);
+  });
+
+  it('a view’s close() leaves the shared pool open', async () => {
+    const [a] = await sinks(1);
+    const c = channels();
+    const view = c.email('i-1', smtp(a!));
+    await view.close();
+    await c.email('i-1', smtp(a!)).send(mail('i-1'), ctx);
+    await a!.waitFor(1);
+  });
+
+  it('throws the provider problem instead of building a channel', () => {
+    const c = channels();
+    const problem = new PermanentError('PROVIDER_SECRET_UNREADABLE', 'nope');
+    expect(() => c.email('i-1', { ...smtp({ port: 25 } as SmtpSink), problem })).toThrow(problem);
+    expect(c.size).toBe(0);
+  });
+});
+
+describe('instance channels: other providers', () => {
+  it('hands out HTTP email channels that still take ZITADEL payloads', async () => {
+    const sink = await startHttpSink();
+    cleanups.push(() => sink.close());
+    const channel = channels().email('i-1', { kind: 'http', id: 'h', description: 'd', endpoint: sink.url });
+    expect(isHttpProviderChannel(channel)).toBe(true);
+    await channel.send(mail('i-1'), ctx);
+    await sink.waitForRequest(1);
+  });
+
+  it('builds Twilio channels from the instance provider', async () => {
+    const endpoint = await startTwilioEndpoint();
+    cleanups.push(() => endpoint.close());
+    const c = makeInstanceChannels({ logger, twilioApiBaseUrl: endpoint.baseUrl });
+    cleanups.push(() => c.close());
+    const provider: TwilioProvider = {
+      kind: 'twilio',
+      id: 'tw-1',
+      description: '',
+      sid: 'AC1',
+      token: 'tok',
+      senderNumber: '+1555',
+      verifyServiceSid: 'VA1',
+    };
+    const result = await c.sms('i-1', provider).send(SMS, ctx);
+    expect(result.generatorInfo?.id).toBe('tw-1');
+    expect((await endpoint.waitForRequest(1)).path).toBe('/v2/Services/VA1/Verifications');
+  });
+});
+
+describe('smtpUrlFor', () => {
+  const base = { kind: 'smtp', id: '', description: '', user: 'u@x', password: 'p:ä/%', senderAddress: '', senderName: '', replyToAddress: '' } as const;
+  it('uses implicit TLS on 465, required STARTTLS elsewhere, and encodes credentials', () => {
+    expect(smtpUrlFor({ ...base, host: 'mail', port: 465, tls: true })).toBe('smtps://u%40x:p%3A%C3%A4%2F%25@mail:465');
+    expect(smtpUrlFor({ ...base, host: 'mail', port: 587, tls: true })).toBe('smtp://u%40x:p%3A%C3%A4%2F%25@mail:587?requireTLS=true');
+    expect(smtpUrlFor({ ...base, user: '', host: '::1', port: 25, tls: false })).toBe('smtp://[::1]:25');
+  });
+});
