@@ -11,6 +11,10 @@ import { makeKeyring } from './crypto/keyring.js';
 import { makePool } from './eventstore/pool.js';
 import { makeReleasers } from './lifecycle.js';
 import type { Logger } from './logger.js';
+import { makeReadinessProbe } from './ops/health.js';
+import { makeMetrics, type Metrics } from './ops/metrics.js';
+import { type OpsServer, startOpsServer } from './ops/server.js';
+import { closeWorkers } from './ops/shutdown.js';
 import { makeProducer, type Producer } from './producer/producer.js';
 import { makeRedis } from './queue/connection.js';
 import { QUEUE } from './queue/names.js';
@@ -25,6 +29,9 @@ export interface Herald {
   readonly queues: Queues;
   readonly producer: Producer | undefined;
   readonly workers: readonly Worker<never, Outcome>[] | readonly Worker[];
+  /** The ops HTTP server (health, metrics, dashboard) when StartOptions.http asked for it. */
+  readonly http: OpsServer | undefined;
+  readonly metrics: Metrics | undefined;
   /** Stops taking work, lets in-flight jobs finish within the grace period, closes everything. */
   stop(): Promise<void>;
 }
@@ -33,11 +40,19 @@ export interface StartOptions {
   /** false: the producer's timers are not started (tests call its passes directly). */
   readonly producerLoops?: boolean;
   readonly onOutcome?: OutcomeListener;
+  /**
+   * Serve /healthz, /readyz, /metrics (and /dashboard in the dashboard role) on
+   * cfg.http.port. The CLI always does; in-process tests opt in (with port 0).
+   */
+  readonly http?: { readonly host?: string };
 }
 
 function expand(roles: readonly Role[]): Set<Role> {
   const set = new Set(roles.length === 0 ? (['all'] as Role[]) : roles);
-  if (set.has('all')) return new Set<Role>(['producer', 'worker', 'retry-worker']);
+  if (set.has('all')) {
+    set.delete('all');
+    for (const r of ['producer', 'worker', 'retry-worker'] as const) set.add(r);
+  }
   return set;
 }
 
@@ -49,6 +64,8 @@ export async function startHerald(
 ): Promise<Herald> {
   const active = expand(roles);
   const logger = rootLogger.child({ roles: [...active] });
+  // Each role logs through its own child (role, then component/queue/jobId below it).
+  const roleLogger = (role: Role | 'ops'): Logger => rootLogger.child({ role });
   const releasers = makeReleasers((name, err) => logger.error({ err, resource: name }, 'error while closing'));
   const n = cfg.notifications;
   try {
@@ -60,7 +77,32 @@ export async function startHerald(
     const queues = makeQueues({ connection: queueConnection, prefix: cfg.queuePrefix, notifications: n, logger });
     releasers.add('queues', () => queues.close());
 
+    // Opened before the workers and closed after them: /readyz says "shutting down" while
+    // in-flight jobs drain, and the metrics of those last jobs can still be scraped.
+    let started = false;
     const workers: Worker[] = [];
+    const readiness = makeReadinessProbe({ pool, redis: queueConnection, workers: () => (started ? workers : undefined) });
+    let metrics: Metrics | undefined;
+    let http: OpsServer | undefined;
+    if (opts.http) {
+      const m = makeMetrics({ queues, pool, producer: active.has('producer'), logger: roleLogger('ops') });
+      metrics = m;
+      http = await startOpsServer({
+        port: cfg.http.port,
+        ...(opts.http.host === undefined ? {} : { host: opts.http.host }),
+        logger: roleLogger(active.has('dashboard') ? 'dashboard' : 'ops'),
+        registry: m.registry,
+        readiness,
+        ...(active.has('dashboard') ? { dashboard: { queues, ...cfg.dashboard } } : {}),
+      });
+      const server = http;
+      releasers.add('http', async () => {
+        await server.close();
+        await m.settled();
+      });
+    }
+    const onOutcome = combineListeners(metrics?.observeOutcome, opts.onOutcome);
+
     const pools = [
       { role: 'worker' as const, queue: QUEUE.requests, concurrency: n.workers },
       { role: 'retry-worker' as const, queue: QUEUE.retries, concurrency: n.retryWorkers },
@@ -79,8 +121,8 @@ export async function startHerald(
           concurrency: p.concurrency,
           connection: workerConnection,
           prefix: cfg.queuePrefix,
-          deps: { pool, keyring, channels, cfg: n, logger },
-          ...(opts.onOutcome ? { onOutcome: opts.onOutcome } : {}),
+          deps: { pool, keyring, channels, cfg: n, logger: roleLogger(p.role) },
+          ...(onOutcome ? { onOutcome } : {}),
         });
         workers.push(worker);
       }
@@ -88,7 +130,7 @@ export async function startHerald(
 
     let producer: Producer | undefined;
     if (active.has('producer')) {
-      producer = makeProducer({ pool, queues, cfg: n, logger });
+      producer = makeProducer({ pool, queues, cfg: n, logger: roleLogger('producer') });
       const p = producer;
       releasers.add('producer', () => p.stop());
     }
@@ -99,14 +141,18 @@ export async function startHerald(
     }
     releasers.add('workers', () => closeWorkers(workers, cfg.shutdownGraceMs, logger));
     if (producer && opts.producerLoops !== false) producer.start();
-    logger.info({ workers: n.workers, retryWorkers: n.retryWorkers }, 'herald started');
+    started = true;
+    logger.info({ workers: n.workers, retryWorkers: n.retryWorkers, httpPort: http?.port }, 'herald started');
 
     let stopping: Promise<void> | undefined;
     return {
       queues,
       producer,
       workers,
+      http,
+      metrics,
       stop() {
+        readiness.drain();
         stopping ??= releasers.releaseAll();
         return stopping;
       },
@@ -117,18 +163,10 @@ export async function startHerald(
   }
 }
 
-/** Let in-flight jobs finish; past the grace period, force-close (their locks lapse and other replicas take them). */
-async function closeWorkers(workers: readonly Worker[], graceMs: number, logger: Logger): Promise<void> {
-  if (workers.length === 0) return;
-  let timer: NodeJS.Timeout | undefined;
-  const graceful = Promise.all(workers.map((w) => w.close())).then(() => 'closed' as const);
-  const deadline = new Promise<'timeout'>((resolve) => {
-    timer = setTimeout(() => resolve('timeout'), graceMs);
-  });
-  const result = await Promise.race([graceful, deadline]);
-  if (timer) clearTimeout(timer);
-  if (result === 'timeout') {
-    logger.warn({ graceMs }, 'grace period over; releasing in-flight jobs to other replicas');
-    await Promise.all(workers.map((w) => w.close(true)));
-  }
+function combineListeners(...listeners: (OutcomeListener | undefined)[]): OutcomeListener | undefined {
+  const present = listeners.filter((l): l is OutcomeListener => l !== undefined);
+  if (present.length === 0) return undefined;
+  return (outcome, job, durationMs) => {
+    for (const l of present) l(outcome, job, durationMs);
+  };
 }

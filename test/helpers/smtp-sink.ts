@@ -35,6 +35,12 @@ export interface SmtpSinkOptions {
   readonly onAttempt?: (n: number) => void;
   /** Never answer DATA attempt n: the client hangs until it gives up or aborts (abort tests). */
   readonly holdData?: (n: number) => boolean;
+  /**
+   * Wait this long (ms) before answering DATA attempt n (slow-server and shutdown tests). A
+   * message counts as accepted only if the client is still connected when the 250 is sent;
+   * one whose client went away meanwhile counts in `abandoned` instead.
+   */
+  readonly acceptDelayMs?: (n: number) => number;
 }
 
 export interface SmtpSink {
@@ -46,6 +52,8 @@ export interface SmtpSink {
   readonly attempts: number;
   /** TCP connections the server accepted so far (pool reuse checks). */
   readonly connections: number;
+  /** Delayed messages (acceptDelayMs) whose client disconnected before the reply: not accepted. */
+  readonly abandoned: number;
   /** Resolves once `count` messages were accepted; rejects after timeoutMs (default 5000). */
   waitFor(count: number, timeoutMs?: number): Promise<ReceivedMail[]>;
   close(): Promise<void>;
@@ -86,6 +94,9 @@ export async function startSmtpSink(opts: SmtpSinkOptions = {}): Promise<SmtpSin
   const messages: ReceivedMail[] = [];
   let attempts = 0;
   let connections = 0;
+  let abandoned = 0;
+  const closedSessions = new Set<string>();
+  const delays = new Set<NodeJS.Timeout>();
 
   const server = new SMTPServer({
     authOptional: true,
@@ -97,6 +108,9 @@ export async function startSmtpSink(opts: SmtpSinkOptions = {}): Promise<SmtpSin
     onConnect(_session, callback) {
       connections += 1;
       callback();
+    },
+    onClose(session) {
+      closedSessions.add(session.id);
     },
     onData(stream, session, callback) {
       attempts += 1;
@@ -115,9 +129,25 @@ export async function startSmtpSink(opts: SmtpSinkOptions = {}): Promise<SmtpSin
           callback(replyError(reply));
           return;
         }
-        messages.push(mail);
-        events.emit('message');
-        callback();
+        const accept = (): void => {
+          if (closedSessions.has(session.id)) {
+            abandoned += 1;
+            return;
+          }
+          messages.push(mail);
+          events.emit('message');
+          callback();
+        };
+        const delayMs = opts.acceptDelayMs?.(n) ?? 0;
+        if (delayMs <= 0) {
+          accept();
+          return;
+        }
+        const timer = setTimeout(() => {
+          delays.delete(timer);
+          accept();
+        }, delayMs);
+        delays.add(timer);
       });
     },
   });
@@ -156,7 +186,14 @@ export async function startSmtpSink(opts: SmtpSinkOptions = {}): Promise<SmtpSin
     get connections() {
       return connections;
     },
+    get abandoned() {
+      return abandoned;
+    },
     waitFor,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    close: () => {
+      for (const timer of delays) clearTimeout(timer);
+      delays.clear();
+      return new Promise<void>((resolve) => server.close(() => resolve()));
+    },
   };
 }

@@ -15,7 +15,8 @@ export interface HeraldProcess {
 
 export function spawnHerald(args: readonly string[], env: Record<string, string>): HeraldProcess {
   const child = spawn(process.execPath, ['--import', 'tsx', ENTRY, ...args], {
-    env: { PATH: process.env.PATH ?? '', ...env },
+    // Port 0: every spawned process gets its own free port for health and metrics.
+    env: { PATH: process.env.PATH ?? '', HERALD_HTTP_PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

@@ -1,0 +1,143 @@
+/**
+ * Prometheus metrics (prom-client), one private Registry per herald instance so that several
+ * instances in one process (tests) never collide on metric names.
+ *
+ * Labels are bounded sets only: queue, job state, channel, message type, outcome, tail. Never an
+ * address, a code, a notification id or a replica id (one series per pod would grow unbounded
+ * with rolling deploys; Prometheus adds `instance` itself).
+ *
+ * Queue depth and producer lag are read on scrape (collect), so an idle process costs nothing.
+ * Every replica reports the same queue depth: aggregate with max(), not sum().
+ */
+import type { Job } from 'bullmq';
+import type { Pool } from 'pg';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+import type { Logger } from '../logger.js';
+import type { NotificationJobData } from '../queue/names.js';
+import type { Queues } from '../queue/queues.js';
+import type { Outcome } from '../worker/process.js';
+import { selectProducerLagSeconds, selectRequestedAt } from './sql.js';
+
+/** Job states reported as queue depth (BullMQ's names). */
+export const QUEUE_STATES = ['waiting', 'prioritized', 'active', 'delayed', 'failed', 'completed', 'waiting-children'] as const;
+
+/** Outcomes that are the result of a send attempt (or of deciding not to send: canceled). */
+const SEND_OUTCOMES: ReadonlySet<Outcome['kind']> = new Set(['sent', 'retry', 'canceled']);
+
+export interface Metrics {
+  readonly registry: Registry;
+  /** The worker's onOutcome hook: sends, attempt duration, request-to-delivery latency. */
+  observeOutcome(outcome: Outcome, job: Job<NotificationJobData>, durationMs: number): void;
+  /** Resolves when every latency lookup started so far has been recorded (tests, shutdown). */
+  settled(): Promise<void>;
+}
+
+export interface MetricsDeps {
+  readonly queues: Queues;
+  readonly pool: Pool;
+  /** Report producer lag (only where the producer role runs). */
+  readonly producer: boolean;
+  readonly logger: Logger;
+}
+
+export function makeMetrics(deps: MetricsDeps): Metrics {
+  const { queues, pool, logger } = deps;
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+
+  new Gauge({
+    name: 'herald_queue_jobs',
+    help: 'Jobs in each herald queue by state (every replica reports the same value: use max)',
+    labelNames: ['queue', 'state'] as const,
+    registers: [registry],
+    async collect() {
+      this.reset();
+      for (const queue of [queues.requests, queues.retries]) {
+        try {
+          const counts = await queue.getJobCounts(...QUEUE_STATES);
+          for (const state of QUEUE_STATES) this.set({ queue: queue.name, state }, counts[state] ?? 0);
+        } catch (err) {
+          // Redis away: leave the series out rather than fail the whole scrape (/readyz says why).
+          logger.debug({ err, queue: queue.name }, 'queue depth unavailable');
+        }
+      }
+    },
+  });
+
+  const sends = new Counter({
+    name: 'herald_sends_total',
+    help: 'Send attempts by channel, message type and outcome (sent, retry, canceled)',
+    labelNames: ['channel', 'message_type', 'outcome'] as const,
+    registers: [registry],
+  });
+  const jobs = new Counter({
+    name: 'herald_job_outcomes_total',
+    help: 'Processed jobs by queue and outcome (including not-due, finished, missing)',
+    labelNames: ['queue', 'outcome'] as const,
+    registers: [registry],
+  });
+  const attemptDuration = new Histogram({
+    name: 'herald_attempt_duration_seconds',
+    help: 'Duration of one job attempt (gather, render, send, write-back) by outcome',
+    labelNames: ['outcome'] as const,
+    buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+    registers: [registry],
+  });
+  const deliveryLatency = new Histogram({
+    name: 'herald_request_to_delivery_seconds',
+    help: "From the notification.requested event's created_at to notification.sent written",
+    labelNames: ['channel', 'message_type'] as const,
+    buckets: [0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600],
+    registers: [registry],
+  });
+
+  if (deps.producer) {
+    new Gauge({
+      name: 'herald_producer_lag_seconds',
+      help: "Position of the newest notification.requested event minus the producer's checkpoint (0 = caught up)",
+      // Labelled so that the series is absent (not 0) until the producer wrote a checkpoint.
+      labelNames: ['tail'] as const,
+      registers: [registry],
+      async collect() {
+        this.reset();
+        try {
+          const lag = await selectProducerLagSeconds(pool);
+          if (lag !== undefined) this.set({ tail: 'requests' }, lag);
+        } catch (err) {
+          logger.debug({ err }, 'producer lag unavailable');
+        }
+      },
+    });
+  }
+
+  const pending = new Set<Promise<void>>();
+  return {
+    registry,
+    observeOutcome(outcome, job, durationMs) {
+      jobs.inc({ queue: job.queueName, outcome: outcome.kind });
+      attemptDuration.observe({ outcome: outcome.kind }, durationMs / 1000);
+      if (!SEND_OUTCOMES.has(outcome.kind)) return;
+      // Only the sent outcome names its channel and message type today.
+      const labels = {
+        channel: 'channel' in outcome ? outcome.channel : 'unknown',
+        message_type: 'messageType' in outcome ? outcome.messageType : 'unknown',
+      };
+      sends.inc({ ...labels, outcome: outcome.kind });
+      if (outcome.kind !== 'sent') return;
+      // The job's timestamp is when the producer enqueued it, not when ZITADEL asked: read the
+      // request's created_at (one primary-key lookup per delivered notification).
+      const deliveredAt = Date.now();
+      const lookup = selectRequestedAt(pool, job.data.instanceId, job.data.aggregateId)
+        .then((requestedAt) => {
+          if (requestedAt) deliveryLatency.observe(labels, Math.max(0, deliveredAt - requestedAt.getTime()) / 1000);
+        })
+        .catch((err: unknown) => logger.debug({ err }, 'request time unavailable; latency not observed'))
+        .finally(() => pending.delete(lookup));
+      pending.add(lookup);
+    },
+    async settled() {
+      await Promise.allSettled([...pending]);
+    },
+  };
+}

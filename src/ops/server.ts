@@ -1,0 +1,109 @@
+/**
+ * The ops HTTP server, in every role, on HERALD_HTTP_PORT: /healthz, /readyz, /metrics, and
+ * (dashboard role) Bull Board under /dashboard behind basic auth.
+ *
+ * The dashboard without credentials binds the whole server to loopback only: an open board
+ * that can retry or remove jobs must never be reachable from the network by accident.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+
+import basicAuth from '@fastify/basic-auth';
+import { fastify, type FastifyInstance } from 'fastify';
+import type { Registry } from 'prom-client';
+
+import { coerceError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { Queues } from '../queue/queues.js';
+import { DASHBOARD_PATH, registerDashboard } from './dashboard.js';
+import type { ReadinessProbe } from './health.js';
+
+export const ALL_INTERFACES = '0.0.0.0';
+export const LOOPBACK = '127.0.0.1';
+
+export interface OpsServerOptions {
+  /** 0 picks a free port (tests); the bound one is OpsServer.port. */
+  readonly port: number;
+  /** @defaultValue 0.0.0.0 (127.0.0.1 when the dashboard has no credentials) */
+  readonly host?: string;
+  readonly logger: Logger;
+  readonly registry: Registry;
+  readonly readiness: ReadinessProbe;
+  readonly dashboard?: {
+    readonly queues: Queues;
+    readonly readonly: boolean;
+    readonly user: string | undefined;
+    readonly password: string | undefined;
+  };
+}
+
+export interface OpsServer {
+  readonly port: number;
+  readonly host: string;
+  /** Base URL for clients on this machine, e.g. http://127.0.0.1:8080. */
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+/** Constant-time comparison that does not leak the length either (both sides hashed). */
+function sameSecret(given: string, expected: string): boolean {
+  const a = createHash('sha256').update(given).digest();
+  const b = createHash('sha256').update(expected).digest();
+  return timingSafeEqual(a, b);
+}
+
+async function addDashboard(app: FastifyInstance, opts: NonNullable<OpsServerOptions['dashboard']>): Promise<void> {
+  const { user, password } = opts;
+  await app.register(async (scope) => {
+    if (user !== undefined && password !== undefined) {
+      await scope.register(basicAuth, {
+        authenticate: { realm: 'herald' },
+        async validate(givenUser, givenPassword) {
+          // Evaluate both so a wrong user costs the same time as a wrong password.
+          const ok = [sameSecret(givenUser, user), sameSecret(givenPassword, password)].every(Boolean);
+          if (!ok) return new Error('invalid credentials');
+        },
+      });
+      scope.addHook('onRequest', scope.basicAuth);
+    }
+    await registerDashboard(scope, { queues: opts.queues, readonly: opts.readonly });
+  });
+}
+
+export async function startOpsServer(opts: OpsServerOptions): Promise<OpsServer> {
+  const logger = opts.logger.child({ component: 'http' });
+  const open = opts.dashboard !== undefined && (opts.dashboard.user === undefined || opts.dashboard.password === undefined);
+  const host = open ? LOOPBACK : (opts.host ?? ALL_INTERFACES);
+  if (open) logger.warn({ host }, 'dashboard without HERALD_DASHBOARD_USER/PASSWORD: listening on loopback only');
+
+  // fastify's own request logging would log URLs and headers; errors are logged below.
+  const app = fastify({ logger: false, forceCloseConnections: true });
+  app.setErrorHandler((caught, _req, reply) => {
+    const err = coerceError(caught);
+    const status = (err as { statusCode?: unknown }).statusCode;
+    const code = typeof status === 'number' && status >= 400 && status < 600 ? status : 500;
+    if (code >= 500) logger.error({ err }, 'http request failed');
+    return reply.status(code).send({ error: code < 500 ? err.message : 'internal error' });
+  });
+
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/readyz', async (_req, reply) => {
+    const r = await opts.readiness.check();
+    return reply.status(r.ready ? 200 : 503).send({ status: r.ready ? 'ready' : 'not ready', checks: r.checks });
+  });
+  app.get('/metrics', async (_req, reply) => {
+    const body = await opts.registry.metrics();
+    return reply.type(opts.registry.contentType).send(body);
+  });
+  if (opts.dashboard) await addDashboard(app, opts.dashboard);
+
+  await app.listen({ port: opts.port, host });
+  const { port } = app.server.address() as AddressInfo;
+  logger.info({ host, port, dashboard: opts.dashboard ? DASHBOARD_PATH : undefined }, 'ops server listening');
+  return {
+    port,
+    host,
+    url: `http://${host === ALL_INTERFACES ? LOOPBACK : host}:${port}`,
+    close: () => app.close(),
+  };
+}
