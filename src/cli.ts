@@ -13,7 +13,7 @@ import { makePool } from './eventstore/pool.js';
 import { migrate } from './eventstore/schema.js';
 import { type Logger, makeLogger } from './logger.js';
 import { makeProducer } from './producer/producer.js';
-import { makeRedis } from './queue/connection.js';
+import { makeRedis, pingRedis } from './queue/connection.js';
 import { makeQueues } from './queue/queues.js';
 import { installSignalHandlers } from './signals.js';
 
@@ -34,28 +34,31 @@ async function runReconcile(cfg: Config, logger: Logger): Promise<number> {
   const connection = makeRedis(cfg.redisUrl, 'producer', logger);
   const queues = makeQueues({ connection, prefix: cfg.queuePrefix, notifications: cfg.notifications, logger });
   try {
+    await pingRedis(connection);
     const producer = makeProducer({ pool, queues, cfg: cfg.notifications, logger });
     const offered = await producer.reconcile();
     logger.info({ offered }, 'reconcile done: every pending notification inside MaxTtl is enqueued');
     return offered;
   } finally {
-    await queues.close();
-    await connection.quit().catch(() => undefined);
+    await queues.close().catch(() => undefined);
+    connection.disconnect();
     await pool.end();
   }
 }
 
 /** Runs until a signal stops it; resolves with the exit code. */
 async function runStart(cfg: Config, roles: readonly Role[], logger: Logger): Promise<number> {
-  if (roles.includes('dashboard')) {
-    throw new CommanderError(EXIT.usage, 'herald.role', 'role dashboard is not yet available');
-  }
-  const herald = await startHerald(cfg, roles, logger);
+  const herald = await startHerald(cfg, roles, logger, { http: {} });
   return new Promise<number>((resolve) => {
-    const detach = installSignalHandlers(() => herald.stop(), logger, (code) => {
-      detach();
-      resolve(code);
-    });
+    const detach = installSignalHandlers(
+      () => herald.stop(),
+      logger,
+      (code) => {
+        detach();
+        resolve(code);
+      },
+      { graceMs: cfg.shutdownGraceMs },
+    );
   });
 }
 
@@ -111,7 +114,6 @@ export async function main(argv: readonly string[], env: Readonly<Record<string,
   } catch (err) {
     if (err instanceof CommanderError) {
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.exitCode === 0) return EXIT.ok;
-      if (err.code === 'herald.role') process.stderr.write(`herald: ${err.message}\n`);
       return EXIT.usage;
     }
     if (isConfigError(err)) {

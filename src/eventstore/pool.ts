@@ -28,33 +28,61 @@ export function makePool(url: string, opts: PoolOptions): pg.Pool {
     connectionTimeoutMillis: opts.connectionTimeoutMillis ?? DEFAULT_CONNECTION_TIMEOUT_MS,
   });
   // An idle client losing its connection emits here; without a listener Node would crash.
-  pool.on('error', (err: Error) => {
-    if (opts.logger) opts.logger.error({ err }, 'idle postgres client error');
-    else process.emitWarning(coerceError(err));
+  // Log the message and code only: pg-pool hangs the whole client object on err.client.
+  pool.on('error', (err: Error & { code?: unknown }) => {
+    if (opts.logger) opts.logger.error({ err: { message: err.message, code: err.code } }, 'idle postgres client error');
+    else process.emitWarning(coerceError(err).message);
   });
   return pool;
 }
 
 /**
- * Runs fn inside BEGIN/COMMIT on one client; ROLLBACK on any error (the original error is
- * rethrown, a failing ROLLBACK destroys the client instead of returning it to the pool).
+ * Checks out a client that cannot crash the process: pg-pool removes its idle error
+ * listener while a client is checked out, so a connection cut during use (Postgres
+ * restarted) would emit an unhandled 'error'. The listener records it; release() then
+ * destroys the client instead of returning it to the pool. `fn` may call markBroken() to
+ * the same effect.
  */
-export async function withTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+export async function withClient<T>(
+  pool: pg.Pool,
+  fn: (client: pg.PoolClient, markBroken: (err: unknown) => void) => Promise<T>,
+): Promise<T> {
   const client = await pool.connect();
   let broken: Error | undefined;
+  const markBroken = (err: unknown): void => {
+    broken ??= coerceError(err);
+  };
+  client.on('error', markBroken);
   try {
-    await client.query('BEGIN');
-    const result = await fn(client);
-    await client.query('COMMIT');
-    return result;
+    return await fn(client, markBroken);
   } catch (err) {
-    try {
-      await client.query('ROLLBACK');
-    } catch (rollbackErr) {
-      broken = coerceError(rollbackErr);
-    }
+    if (isConnectionLoss(err)) markBroken(err);
     throw err;
   } finally {
+    client.off('error', markBroken);
     client.release(broken);
   }
+}
+
+function isConnectionLoss(err: unknown): boolean {
+  const code = typeof err === 'object' && err !== null ? (err as { code?: unknown }).code : undefined;
+  return typeof code === 'string' && (code.startsWith('08') || code === '57P01' || code.startsWith('ECONN'));
+}
+
+/**
+ * Runs fn inside BEGIN/COMMIT on one client; ROLLBACK on any error (the original error is
+ * rethrown; a failing ROLLBACK destroys the client instead of returning it to the pool).
+ */
+export function withTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  return withClient(pool, async (client, markBroken) => {
+    try {
+      await client.query('BEGIN');
+      const result = await fn(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (err) {
+      await client.query('ROLLBACK').catch(markBroken);
+      throw err;
+    }
+  });
 }

@@ -25,6 +25,7 @@ import {
   ZITADEL_EVENTS2_INDEXES,
   ZITADEL_EVENTS2_TABLE,
 } from './migrations.js';
+import { withClient } from './pool.js';
 
 export interface MigrateOptions {
   readonly logger?: Logger;
@@ -79,19 +80,16 @@ async function withSessionLock<T>(
   key: number,
   fn: (client: pg.PoolClient) => Promise<T>,
 ): Promise<T> {
-  const client = await pool.connect();
-  let broken: Error | undefined;
-  try {
+  // A client that could not unlock is destroyed: closing the session frees the lock.
+  return withClient(pool, async (client, markBroken) => {
     await client.query(lockSql(key));
     try {
       return await fn(client);
     } finally {
-      broken = await unlock(client, key);
+      const failed = await unlock(client, key);
+      if (failed) markBroken(failed);
     }
-  } finally {
-    // A client that could not unlock is destroyed: closing the session frees the lock.
-    client.release(broken);
-  }
+  });
 }
 
 /** Unlocks; returns the error instead of throwing so the caller can destroy the client. */
@@ -177,9 +175,7 @@ async function ensureNotifyTrigger(client: pg.PoolClient, log: Logger | undefine
  * lock: the index is optional and that replica finishes it.
  */
 async function ensurePositionIndex(pool: pg.Pool, log: Logger | undefined): Promise<void> {
-  const client = await pool.connect();
-  let broken: Error | undefined;
-  try {
+  await withClient(pool, async (client, markBroken) => {
     const { rows } = await client.query<{ locked: boolean }>(tryLockSql(INDEX_LOCK));
     if (rows[0]?.locked !== true) {
       log?.info({ index: HERALD_POSITION_INDEX }, 'another replica is building the index; skipping');
@@ -196,9 +192,8 @@ async function ensurePositionIndex(pool: pg.Pool, log: Logger | undefined): Prom
       await client.query(CREATE_HERALD_POSITION_INDEX);
       log?.info({ index: HERALD_POSITION_INDEX }, 'created index');
     } finally {
-      broken = await unlock(client, INDEX_LOCK);
+      const failed = await unlock(client, INDEX_LOCK);
+      if (failed) markBroken(failed);
     }
-  } finally {
-    client.release(broken);
-  }
+  });
 }

@@ -19,3 +19,18 @@ export function makeRedis(url: string, role: RedisRole, logger: Logger): Redis {
   redis.on('error', (err: Error) => logger.warn({ err, role }, 'redis connection error'));
   return redis;
 }
+
+/** Fails fast (instead of hanging) when Redis refuses us: wrong password, unreachable. */
+export async function pingRedis(redis: Redis, timeoutMs = 5000): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`Redis did not answer within ${timeoutMs} ms`)), timeoutMs);
+  });
+  try {
+    await Promise.race([redis.ping(), deadline]);
+  } catch (err) {
+    throw new Error(`Redis unavailable: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  } finally {
+    clearTimeout(timer);
+  }
+}
