@@ -20,17 +20,30 @@ export function makeRedis(url: string, role: RedisRole, logger: Logger): Redis {
   return redis;
 }
 
-/** Fails fast (instead of hanging) when Redis refuses us: wrong password, unreachable. */
+/**
+ * Waits until Redis accepts us, failing fast (instead of hanging) when it refuses: wrong
+ * password, unreachable. The first connection error is the one reported.
+ */
 export async function pingRedis(redis: Redis, timeoutMs = 5000): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`Redis did not answer within ${timeoutMs} ms`)), timeoutMs);
-  });
+  let onReady: (() => void) | undefined;
+  let onError: ((err: Error) => void) | undefined;
   try {
-    await Promise.race([redis.ping(), deadline]);
+    if (redis.status !== 'ready') {
+      await new Promise<void>((resolve, reject) => {
+        onReady = resolve;
+        onError = reject;
+        redis.once('ready', onReady);
+        redis.once('error', onError);
+        timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+      });
+    }
+    await redis.ping();
   } catch (err) {
     throw new Error(`Redis unavailable: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
   } finally {
     clearTimeout(timer);
+    if (onReady) redis.off('ready', onReady);
+    if (onError) redis.off('error', onError);
   }
 }
