@@ -119,6 +119,7 @@ export function makeInstanceChannels(opts: InstanceChannelsOptions): InstanceCha
       const smtp: SmtpChannelOptions = {
         url: smtpUrlFor(provider),
         from: mailbox(provider.senderName, provider.senderAddress),
+        ...(provider.replyToAddress === '' ? {} : { replyTo: provider.replyToAddress }),
         maxConnections: opts.maxConnectionsPerPool ?? 2,
         logger,
       };

@@ -1,6 +1,8 @@
 /**
  * The deployment's default channels, chosen by a table (not a chain of ifs): one factory per
- * provider name. An instance's own provider from the eventstore (a later issue) comes first.
+ * provider name. An instance's own provider from the eventstore comes first (worker/
+ * instance.ts); these are the fallback. `none` builds no channel: a notification of an
+ * instance without its own provider is then canceled, as ZITADEL cancels it.
  */
 import type { Config, EmailProviderName, SmsProviderName } from '../config/types.js';
 import { ConfigError } from '../errors.js';
@@ -26,7 +28,9 @@ function webhook(cfg: Config, logger: Logger): Channel<EmailMessage | SmsMessage
   });
 }
 
-const EMAIL: Record<EmailProviderName, (cfg: Config, logger: Logger) => Channel<EmailMessage>> = {
+type Factory<M extends EmailMessage | SmsMessage> = (cfg: Config, logger: Logger) => Channel<M> | undefined;
+
+const EMAIL: Record<EmailProviderName, Factory<EmailMessage>> = {
   smtp: (cfg, logger) =>
     makeSmtpChannel({
       url: required(cfg.email.smtpUrl, 'SMTP_URL'),
@@ -35,9 +39,10 @@ const EMAIL: Record<EmailProviderName, (cfg: Config, logger: Logger) => Channel<
     }),
   webhook,
   outbox: (cfg, logger) => makeOutboxChannel({ dir: cfg.outboxDir, logger }),
+  none: () => undefined,
 };
 
-const SMS: Record<SmsProviderName, (cfg: Config, logger: Logger) => Channel<SmsMessage>> = {
+const SMS: Record<SmsProviderName, Factory<SmsMessage>> = {
   // Region, endpoint and credentials: the SDK reads AWS_REGION, AWS_ENDPOINT_URL_SNS and its
   // credential chain itself, so herald never handles AWS secrets.
   sns: (cfg, logger) =>
@@ -48,11 +53,14 @@ const SMS: Record<SmsProviderName, (cfg: Config, logger: Logger) => Channel<SmsM
     }),
   webhook,
   outbox: (cfg, logger) => makeOutboxChannel({ dir: cfg.outboxDir, logger }),
+  none: () => undefined,
 };
 
 export interface DefaultChannels {
-  readonly email: Channel<EmailMessage>;
-  readonly sms: Channel<SmsMessage>;
+  /** undefined: HERALD_EMAIL_PROVIDER=none. */
+  readonly email: Channel<EmailMessage> | undefined;
+  /** undefined: HERALD_SMS_PROVIDER=none. */
+  readonly sms: Channel<SmsMessage> | undefined;
   close(): Promise<void>;
 }
 
@@ -63,7 +71,7 @@ export function makeDefaultChannels(cfg: Config, logger: Logger): DefaultChannel
     email,
     sms,
     async close() {
-      await Promise.allSettled([email.close(), sms.close()]);
+      await Promise.allSettled([email?.close(), sms?.close()]);
     },
   };
 }

@@ -117,7 +117,7 @@ const CRLF = /[\r\n]/;
  * Rejects anything but exactly one mailbox without CR/LF. A CR/LF could start a new header,
  * and a list ("a@x, evil@y") would send the code to a second recipient.
  */
-export function assertSafeAddress(value: string, field: 'to' | 'from'): string {
+export function assertSafeAddress(value: string, field: 'to' | 'from' | 'reply-to'): string {
   if (CRLF.test(value)) {
     throw new PermanentError('BAD_ADDRESS', `${field} address contains a line break`);
   }

@@ -20,6 +20,8 @@ export interface SmtpChannelOptions {
   readonly url: string;
   /** Sender used when the message has none (SMTP_FROM). */
   readonly from?: string;
+  /** Reply-To header of every message (an instance SMTP config's replyToAddress). */
+  readonly replyTo?: string;
   readonly logger: Logger;
   /** @defaultValue true */
   readonly pool?: boolean;
@@ -76,6 +78,7 @@ export function makeSmtpChannel(opts: SmtpChannelOptions): Channel<EmailMessage>
     const mail: SendMailOptions = {
       from: assertSafeAddress(sender, 'from'),
       to: assertSafeAddress(message.to, 'to'),
+      ...(opts.replyTo ? { replyTo: assertSafeAddress(opts.replyTo, 'reply-to') } : {}),
       subject: safeSubject(message.subject),
       text: message.text,
       html: message.html,

@@ -23,8 +23,8 @@ type Env = Readonly<Record<string, string | undefined>>;
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 const LogLevel = z.enum(LOG_LEVELS);
-const EmailProvider = z.enum(['smtp', 'webhook', 'outbox'] satisfies EmailProviderName[]);
-const SmsProvider = z.enum(['sns', 'webhook', 'outbox'] satisfies SmsProviderName[]);
+const EmailProvider = z.enum(['smtp', 'webhook', 'outbox', 'none'] satisfies EmailProviderName[]);
+const SmsProvider = z.enum(['sns', 'webhook', 'outbox', 'none'] satisfies SmsProviderName[]);
 const DatabaseUrl = z.url({ protocol: /^postgres(ql)?$/ });
 const RedisUrl = z.url({ protocol: /^rediss?$/ });
 const SmtpUrl = z.url({ protocol: /^smtps?$/ });

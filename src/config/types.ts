@@ -28,8 +28,12 @@ export interface NotificationsConfig {
   readonly retryDelayFactor: number;
 }
 
-export type EmailProviderName = 'smtp' | 'webhook' | 'outbox';
-export type SmsProviderName = 'sns' | 'webhook' | 'outbox';
+/**
+ * The deployment's default channel, used when an instance has no active provider of its
+ * own. `none`: no default — such notifications are canceled, as ZITADEL cancels them.
+ */
+export type EmailProviderName = 'smtp' | 'webhook' | 'outbox' | 'none';
+export type SmsProviderName = 'sns' | 'webhook' | 'outbox' | 'none';
 /** SNS `AWS.SNS.SMS.SMSType`: Transactional is optimised for reliability (codes), Promotional for cost. */
 export type SnsSmsType = 'Transactional' | 'Promotional';
 

@@ -20,6 +20,13 @@ type Value = string | number | boolean | readonly string[] | null | MapValue;
 export interface RenderGoTemplateOptions {
   /** Applied to every printed value (not to the template's own text), e.g. escapeHtml. */
   readonly escape?: (s: string) => string;
+  /** Applied to the template's own text as it is written (html/template's context tracking). */
+  readonly text?: (s: string) => string;
+  /**
+   * Data is a Go struct rather than a map: a field it does not have is an execution error
+   * ("can't evaluate field"), not `<no value>`.
+   */
+  readonly strictFields?: boolean;
 }
 
 const HTML_ESCAPES: Readonly<Record<string, string>> = {
@@ -168,7 +175,7 @@ class Executor {
 
   constructor(
     private readonly root: MapValue,
-    private readonly escape: ((s: string) => string) | undefined,
+    private readonly opts: RenderGoTemplateOptions,
   ) {}
 
   result(): string {
@@ -186,11 +193,11 @@ class Executor {
     for (const node of nodes) {
       switch (node.kind) {
         case 'text':
-          this.write(node.text);
+          this.write(this.opts.text ? this.opts.text(node.text) : node.text);
           break;
         case 'print': {
           const s = format(this.pipeline(node.pipe, dot));
-          this.write(this.escape ? this.escape(s) : s);
+          this.write(this.opts.escape ? this.opts.escape(s) : s);
           break;
         }
         case 'if':
@@ -246,7 +253,8 @@ class Executor {
       case 'field': {
         const receiver = op.root ? this.root : dot;
         if (!(receiver instanceof MapValue)) return fail(`can't evaluate field ${op.name} in type ${typeName(receiver)}`);
-        return Object.hasOwn(receiver.data, op.name) ? norm(receiver.data[op.name]) : null;
+        if (Object.hasOwn(receiver.data, op.name)) return norm(receiver.data[op.name]);
+        return this.opts.strictFields ? fail(`can't evaluate field ${op.name}`) : null;
       }
       case 'func':
         return fail(`function "${op.name}" used as a value`);
@@ -262,7 +270,7 @@ export function renderGoTemplate(tmpl: string, data: TemplateArgs, opts: RenderG
   try {
     const tree = parseGoTemplate(tmpl);
     const root = new MapValue(data);
-    const exec = new Executor(root, opts.escape);
+    const exec = new Executor(root, opts);
     exec.walk(tree, root);
     return exec.result();
   } catch (err) {

@@ -20,6 +20,13 @@ export {
   SUPPORTED_LANGUAGES,
 } from './language.js';
 export { DEFAULT_BRANDING } from './layout.js';
+export type { MailTemplateTexts } from './mail-template.js';
+export {
+  mailTemplateData,
+  renderMailTemplate,
+  ZITADEL_DEFAULT_COLORS,
+  ZITADEL_DEFAULT_FONT_FAMILY,
+} from './mail-template.js';
 export { isMessageType, renderMessage } from './render.js';
 export type { MessageCatalog } from './texts/catalog.js';
 export * from './types.js';

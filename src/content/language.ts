@@ -92,7 +92,10 @@ export function chooseTexts(
   const customLanguages = Object.keys(custom).filter((l) => hasText(custom[l]) && !known.has(normalize(l)));
   const available = [...SUPPORTED_LANGUAGES, ...customLanguages];
   const defaultLanguage = settings.defaultLanguage ?? '';
-  const language = matchLanguage(preferred, available) ?? matchLanguage(defaultLanguage, available) ?? DEFAULT_LANGUAGE;
+  // restrictions.set: a preferred language the instance does not allow counts as unknown.
+  const allowed = settings.allowedLanguages ?? [];
+  const usable = allowed.length === 0 || matchLanguage(preferred, allowed) !== undefined ? preferred : '';
+  const language = matchLanguage(usable, available) ?? matchLanguage(defaultLanguage, available) ?? DEFAULT_LANGUAGE;
   const base = matchLanguage(language, SUPPORTED_LANGUAGES) ?? pickLanguage(defaultLanguage);
   return { language, texts: messageTexts(type, base, customFor(language), settings.overrides) };
 }

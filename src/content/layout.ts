@@ -65,7 +65,8 @@ export function renderEmailLayout(content: LayoutContent, branding: Branding | u
   const primary = safeColor(branding?.primaryColor, DEFAULT_BRANDING.primaryColor);
   const background = safeColor(branding?.backgroundColor, DEFAULT_BRANDING.backgroundColor);
   const fontColor = safeColor(branding?.fontColor, DEFAULT_BRANDING.fontColor);
-  const family = safeFontFamily(branding?.fontFamily);
+  // The @font-face name is the font file's (ZITADEL's FontFaceFamily) when there is one.
+  const family = safeFontFamily(branding?.fontFaceFamily ?? branding?.fontFamily);
   const fontUrl = safeAssetUrl(branding?.fontUrl);
   const logoUrl = safeAssetUrl(branding?.logoUrl);
   const fontStack = escapeHtml(family ? `'${family}', ${DEFAULT_FONT_STACK}` : DEFAULT_FONT_STACK);

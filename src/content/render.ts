@@ -8,6 +8,7 @@ import { urlArgs } from './args.js';
 import { renderGoTemplate } from './go-template.js';
 import { chooseTexts } from './language.js';
 import { renderEmailLayout } from './layout.js';
+import { mailTemplateData, renderMailTemplate } from './mail-template.js';
 import type { MessageType, Rendered, RenderInput, TextKey } from './types.js';
 import { MessageTypes, TextKeys } from './types.js';
 
@@ -51,22 +52,22 @@ export function renderMessage(input: RenderInput): Rendered {
     if (tmpl) rendered[key] = renderOrCancel(`${input.messageType}.${key}`, tmpl, args);
   }
 
-  if (input.channel === 'sms') return { kind: 'sms', language, text: rendered.Text ?? '' };
-
   const footer = rendered.Footer ?? '';
+  const parts = {
+    title: rendered.Title ?? '',
+    preHeader: rendered.PreHeader ?? '',
+    subject: oneLine(rendered.Subject ?? ''),
+    greeting: rendered.Greeting ?? '',
+    text: rendered.Text ?? '',
+    buttonText: rendered.ButtonText ?? '',
+    footer,
+  };
+  const templateData = mailTemplateData(parts, link, input.branding);
+  if (input.channel === 'sms') return { kind: 'sms', language, text: parts.text, templateData };
+
   const text = [rendered.Greeting, rendered.Text, link, footer].filter((part) => part).join('\n\n');
-  const html = renderEmailLayout(
-    {
-      lang: language,
-      title: rendered.Title ?? '',
-      preHeader: rendered.PreHeader ?? '',
-      greeting: rendered.Greeting ?? '',
-      text: rendered.Text ?? '',
-      url: link,
-      buttonText: rendered.ButtonText ?? '',
-      footer,
-    },
-    input.branding,
-  );
-  return { kind: 'email', language, subject: oneLine(rendered.Subject ?? ''), html, text: `${text}\n`, url };
+  const html = input.mailTemplate
+    ? renderMailTemplate(input.mailTemplate, templateData)
+    : renderEmailLayout({ lang: language, ...parts, url: link }, input.branding);
+  return { kind: 'email', language, subject: parts.subject, html, text: `${text}\n`, url, templateData };
 }

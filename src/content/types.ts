@@ -36,6 +36,11 @@ export interface TextSettings {
   readonly customTexts?: CustomTexts;
   /** The instance default language (`instance.default.language.set`): used when the user's is unknown. */
   readonly defaultLanguage?: string;
+  /**
+   * The instance's allowed languages (`restrictions.set`); empty or absent means all. A
+   * preferred language outside them counts as unknown, so the default language is used.
+   */
+  readonly allowedLanguages?: readonly string[];
 }
 
 export interface Branding {
@@ -44,6 +49,9 @@ export interface Branding {
   readonly fontColor: string;
   readonly logoUrl?: string;
   readonly fontUrl?: string;
+  /** The custom font's file name (ZITADEL's FontFaceFamily). */
+  readonly fontFaceFamily?: string;
+  /** The CSS font list: the custom font first, then ZITADEL's default family. */
   readonly fontFamily?: string;
 }
 
@@ -57,8 +65,33 @@ export interface RenderInput extends TextSettings {
   /** The request's urlTemplate (Go text/template); empty means no link. */
   readonly urlTemplate?: string;
   readonly branding?: Branding;
+  /**
+   * The instance's or organisation's custom mail template (Go html/template syntax); when
+   * set it replaces herald's HTML layout.
+   */
+  readonly mailTemplate?: string;
   /** Text overrides per key, laid over everything else whatever the language. */
   readonly overrides?: MessageTexts;
+}
+
+/** ZITADEL's templates.TemplateData, field for field (Go names: custom mail templates use them). */
+export interface MailTemplateData {
+  readonly Title: string;
+  readonly PreHeader: string;
+  readonly Subject: string;
+  readonly Greeting: string;
+  readonly Text: string;
+  readonly URL: string;
+  readonly ButtonText: string;
+  readonly PrimaryColor: string;
+  readonly BackgroundColor: string;
+  readonly FontColor: string;
+  readonly LogoURL: string;
+  readonly FontURL: string;
+  readonly FontFaceFamily: string;
+  readonly FontFamily: string;
+  readonly IncludeFooter: boolean;
+  readonly FooterText: string;
 }
 
 export interface RenderedEmail {
@@ -68,12 +101,15 @@ export interface RenderedEmail {
   readonly html: string;
   readonly text: string;
   readonly url: string;
+  /** ZITADEL's TemplateData for this message (the HTTP provider's `templateData`). */
+  readonly templateData: MailTemplateData;
 }
 
 export interface RenderedSms {
   readonly kind: 'sms';
   readonly language: string;
   readonly text: string;
+  readonly templateData: MailTemplateData;
 }
 
 export type Rendered = RenderedEmail | RenderedSms;

@@ -5,14 +5,11 @@
  * request's triggeredAtOrigin, else the instance's primary domain), so it is a parameter
  * here rather than part of the cached settings.
  */
+import { ZITADEL_DEFAULT_COLORS as DEFAULTS, ZITADEL_DEFAULT_FONT_FAMILY } from '../content/mail-template.js';
 import type { Branding } from '../content/types.js';
 import type { LabelPolicy } from './types.js';
 
-/** templates.DefaultFontFamily; a custom font is put in front of it. */
-export const ZITADEL_DEFAULT_FONT_FAMILY = '-apple-system, BlinkMacSystemFont, Segoe UI, Lato, Arial, Helvetica, sans-serif';
-
-/** ZITADEL's defaults for colours the policy leaves empty (templates/templateData.go). */
-const DEFAULTS = { primaryColor: '#5282C1', backgroundColor: '#fafafa', fontColor: '#22292f' } as const;
+export { ZITADEL_DEFAULT_FONT_FAMILY };
 
 /** `<origin>/assets/v1/<policyId>/<storeKey>`; path segments of the key are kept as stored. */
 export function assetUrl(origin: string, policyId: string, storeKey: string): string {
@@ -33,6 +30,7 @@ export function brandingFor(policy: LabelPolicy | undefined, origin: string): Br
   if (policy.fontKey) {
     branding.fontUrl = assetUrl(origin, policy.policyId, policy.fontKey);
     const face = policy.fontKey.split('/').at(-1) ?? '';
+    branding.fontFaceFamily = face;
     branding.fontFamily = `${face},${ZITADEL_DEFAULT_FONT_FAMILY}`;
   }
   return branding;

@@ -3,10 +3,11 @@
  * decrypted code, args, texts. Every failure here is permanent (the input cannot change).
  */
 import type { EmailMessage, SmsMessage } from '../channels/types.js';
-import { buildArgs, renderMessage, type TextSettings } from '../content/index.js';
+import { type Branding, buildArgs, renderMessage, type TextSettings } from '../content/index.js';
 import type { Keyring } from '../crypto/keyring.js';
 import { PermanentError } from '../errors.js';
 import { type NotificationRequest, NotificationType, type NotifyUser } from '../eventstore/notification-types.js';
+import type { Built } from './instance.js';
 
 /**
  * RequiresPreviousDomain (user.domain.claimed): ZITADEL fills args.domain from the part of
@@ -51,16 +52,24 @@ export function originOf(request: NotificationRequest): string {
   return origin;
 }
 
+/** How the message looks beyond its texts: instance origin fallback, branding, mail template. */
+export interface MessageLook extends TextSettings {
+  /** Overrides the request's origin (the instance's primary domain fallback, worker/instance.ts). */
+  readonly origin?: string;
+  readonly branding?: Branding;
+  readonly mailTemplate?: string;
+}
+
 export async function buildMessage(
   ids: { instanceId: string; notificationId: string },
   request: NotificationRequest,
   user: NotifyUser,
   keyring: Keyring,
-  /** Custom texts and the instance default language; herald's own texts without them. */
-  texts: TextSettings = {},
-): Promise<EmailMessage | SmsMessage> {
+  /** Custom texts, languages and branding; herald's own texts and layout without them. */
+  look: MessageLook = {},
+): Promise<Built> {
   const to = recipientOf(request, user);
-  const origin = originOf(request);
+  const { origin = originOf(request), ...rest } = look;
   const code = request.code === undefined ? '' : await keyring.decryptString(request.code);
   const args = buildArgs({ request, user, code, origin });
   const channel = request.notificationType === NotificationType.email ? 'email' : 'sms';
@@ -69,11 +78,13 @@ export async function buildMessage(
     language: user.PreferredLanguage,
     channel,
     args,
-    ...texts,
+    ...rest,
     ...(request.urlTemplate ? { urlTemplate: request.urlTemplate } : {}),
   });
   const base = { ...ids, messageType: request.messageType, to };
-  return rendered.kind === 'email'
-    ? { ...base, kind: 'email', subject: rendered.subject, html: rendered.html, text: rendered.text }
-    : { ...base, kind: 'sms', text: rendered.text };
+  const message: EmailMessage | SmsMessage =
+    rendered.kind === 'email'
+      ? { ...base, kind: 'email', subject: rendered.subject, html: rendered.html, text: rendered.text }
+      : { ...base, kind: 'sms', text: rendered.text };
+  return { message, templateData: rendered.templateData, args };
 }

@@ -5,6 +5,7 @@
  */
 import type { NotifyUser } from '../eventstore/notification-types.js';
 import type { Queryable } from '../eventstore/types.js';
+import type { OrgLoginState } from './login-names.js';
 import { loadOrgLoginState, loginNamesFor } from './login-names.js';
 
 /** domain.UserState */
@@ -257,15 +258,22 @@ export interface NotifyUserRef {
   readonly resourceOwner: string;
 }
 
+/** An org's login state the caller already has (instance settings cache), and for which org. */
+export interface KnownLoginState {
+  readonly orgId: string;
+  readonly login: OrgLoginState;
+}
+
 /**
  * The user as ZITADEL's worker would see it, or null when unknown/removed (the caller
- * cancels). Two queries: the user aggregate, then the org's domains and domain policy.
+ * cancels). The user aggregate, then the org's domains and domain policy — read here unless
+ * `known` already holds them for the user's org.
  */
-export async function loadNotifyUser(db: Queryable, ref: NotifyUserRef): Promise<NotifyUser | null> {
+export async function loadNotifyUser(db: Queryable, ref: NotifyUserRef, known?: KnownLoginState): Promise<NotifyUser | null> {
   const { rows } = await db.query<UserEventRow>(selectUserEventsSql, [ref.instanceId, ref.userId, USER_EVENT_TYPES]);
   const user = reduceUserEvents(ref.userId, ref.resourceOwner, rows);
   if (!user) return null;
-  const org = await loadOrgLoginState(db, ref.instanceId, user.ResourceOwner);
+  const org = known?.orgId === user.ResourceOwner ? known.login : await loadOrgLoginState(db, ref.instanceId, user.ResourceOwner);
   if (org.orgRemoved) return null;
   return { ...user, ...loginNamesFor(user.Username, org) };
 }

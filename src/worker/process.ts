@@ -10,22 +10,24 @@ import { formatGoDuration } from '../config/duration.js';
 import type { NotificationsConfig } from '../config/types.js';
 import { type CustomTextSource, sharedCustomTextSource } from '../content/index.js';
 import type { Keyring } from '../crypto/keyring.js';
-import { asDependency, coerceError, isConcurrency, isPermanent } from '../errors.js';
+import { asDependency, coerceError, DependencyError, isConcurrency, isPermanent } from '../errors.js';
 import { parseRequestedPayload, parseRetryPayload } from '../eventstore/notification.js';
-import { NotificationEvent, type NotificationRequest, type NotifyUser } from '../eventstore/notification-types.js';
+import { NotificationEvent, type NotificationRequest, NotificationType, type NotifyUser } from '../eventstore/notification-types.js';
 import { readAggregate } from '../eventstore/read.js';
 import type { StoredEvent } from '../eventstore/types.js';
 import type { Logger } from '../logger.js';
 import { msToNs, nextBackoffMs, nsToMs } from '../queue/backoff.js';
 import type { NotificationJobData } from '../queue/names.js';
+import { type Built, deliver, type InstanceServices, lookFor, pickChannel, policyRefusal } from './instance.js';
 import { buildMessage, withPreviousDomain } from './message.js';
 import { loadNotifyUser } from './notify-user.js';
 import { writeCanceled, writeRetry, writeSent } from './outcome.js';
 import { sentEventFor } from './sent-events.js';
 
+/** The deployment's default channels; undefined when configured as `none`. */
 export interface Channels {
-  readonly email: Channel<EmailMessage>;
-  readonly sms: Channel<SmsMessage>;
+  readonly email: Channel<EmailMessage> | undefined;
+  readonly sms: Channel<SmsMessage> | undefined;
 }
 
 export interface ProcessDeps {
@@ -37,6 +39,11 @@ export interface ProcessDeps {
   readonly now?: () => number;
   /** Custom texts (cached per instance and organisation). @defaultValue one shared source per pool */
   readonly texts?: CustomTextSource;
+  /**
+   * Per-instance providers, branding, policies and login names from the eventstore. Without
+   * it every notification goes through `channels` with herald's own look (as before issue #8).
+   */
+  readonly instance?: InstanceServices;
 }
 
 export type Outcome =
@@ -51,6 +58,8 @@ export interface AttemptControl {
   readonly signal: AbortSignal;
   /** Remembers (in the job) that the message left, before a failed write-back is retried. */
   markDelivered(result: SendResult): Promise<void>;
+  /** True when the attempt was aborted because this process is shutting down. */
+  released?(): boolean;
 }
 
 const FINISHED: ReadonlySet<string> = new Set([NotificationEvent.sent, NotificationEvent.canceled]);
@@ -130,42 +139,63 @@ export async function processNotification(
 
   let request = attempt.request;
   let user: NotifyUser;
-  let message: EmailMessage | SmsMessage;
+  let built: Built;
   let targetSent;
+  let channel: Channel<EmailMessage | SmsMessage> | undefined;
   try {
+    const services = deps.instance;
+    const orgHint = attempt.snapshot?.ResourceOwner || request.userResourceOwner;
+    let settings = services ? await services.settings.get(data.instanceId, orgHint) : undefined;
+    if (services && settings?.removed && !data.delivered) {
+      // instance.removed: ZITADEL stops handling the instance; herald also closes its pools.
+      await services.channels.forget(data.instanceId);
+      return cancel('the instance was removed (instance.removed): nothing is sent for it');
+    }
+    const known = settings ? { orgId: orgHint, login: settings.login } : undefined;
     const found =
       attempt.snapshot ??
       (await asDependency('loading the user', () =>
-        loadNotifyUser(pool, {
-          instanceId: data.instanceId,
-          userId: request.userID,
-          resourceOwner: request.userResourceOwner,
-        }),
+        loadNotifyUser(pool, { instanceId: data.instanceId, userId: request.userID, resourceOwner: request.userResourceOwner }, known),
       ));
     if (!found) return cancel(`user ${request.userID} not found`);
     user = found;
+    const orgId = user.ResourceOwner || request.userResourceOwner;
+    if (services && settings && orgId !== settings.orgId) settings = await services.settings.get(data.instanceId, orgId);
     request = withPreviousDomain(request, user);
     // Known before sending: a trigger type with no sent handler is canceled, as in ZITADEL.
     targetSent = sentEventFor(data.instanceId, request, data.delivered ?? {});
     if (!targetSent) return cancel(`no sent handler for event type ${request.eventType}`);
-    const orgId = user.ResourceOwner || request.userResourceOwner;
+    // Once delivered, only the write-back is left: a provider or policy changed since then changes nothing.
+    if (!data.delivered) {
+      const refusal = policyRefusal(request, settings);
+      if (refusal) return cancel(refusal);
+      const kind = request.notificationType === NotificationType.email ? 'email' : 'sms';
+      channel = pickChannel(kind, data.instanceId, settings, services, deps.channels);
+    }
     const texts = await asDependency('loading custom texts', () =>
       (deps.texts ?? sharedCustomTextSource(pool)).settingsFor(data.instanceId, orgId, request.messageType),
     );
-    message = await buildMessage({ instanceId: data.instanceId, notificationId: data.aggregateId }, request, user, deps.keyring, texts);
+    const look = lookFor(request, settings);
+    built = await buildMessage({ instanceId: data.instanceId, notificationId: data.aggregateId }, request, user, deps.keyring, {
+      ...look,
+      ...texts,
+      ...(texts.defaultLanguage === undefined && look?.defaultLanguage !== undefined ? { defaultLanguage: look.defaultLanguage } : {}),
+    });
   } catch (err) {
     if (isPermanent(err)) return cancel(err.message);
     throw err;
   }
 
-  const channel = deps.channels[message.kind] as Channel<EmailMessage | SmsMessage>;
   let result: SendResult | undefined = data.delivered;
   if (!result) {
     const started = now();
     try {
-      result = await channel.send(message, { signal: ctl.signal, logger });
+      if (!channel) throw new Error('no channel was picked for an undelivered notification');
+      result = await deliver(channel, built, request, latest.eventType, { signal: ctl.signal, logger });
     } catch (caught) {
       const err = coerceError(caught);
+      // Cut short by a shutdown, not by the provider: another replica retries it, no attempt used.
+      if (ctl.released?.()) throw new DependencyError('released at shutdown', { cause: err });
       logger.warn(
         { err: { name: err.name, code: (err as { code?: unknown }).code }, attempt: attemptNo, maxAttempts: cfg.maxAttempts, durationMs: now() - started },
         `send failed (attempt ${attemptNo} of ${cfg.maxAttempts})`,
@@ -181,12 +211,13 @@ export async function processNotification(
       return { kind: 'retry', attempt: attemptNo, delayMs, error: err.message };
     }
   }
+  const channelName = channel?.name ?? 'unknown';
 
   const sentCmd = sentEventFor(data.instanceId, request, result) ?? targetSent;
   for (let tries = 1; ; tries++) {
     try {
       await writeSent(pool, latest, sentCmd);
-      return { kind: 'sent', attempt: attemptNo, channel: channel.name, messageType: request.messageType };
+      return { kind: 'sent', attempt: attemptNo, channel: channelName, messageType: request.messageType };
     } catch (err) {
       // A conflict may come from ZITADEL writing the user at the same moment: look again.
       const again = isConcurrency(err)

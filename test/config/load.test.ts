@@ -122,6 +122,12 @@ describe('settings are read', () => {
     expect(load({ SMTP_URL: 'smtp://mail:25', HERALD_EMAIL_PROVIDER: 'outbox' }).email.provider).toBe('outbox');
   });
 
+  it('"none" leaves a kind without a deployment default, even with SMTP_URL set', () => {
+    const c = load({ SMTP_URL: 'smtp://mail:25', HERALD_EMAIL_PROVIDER: 'none', HERALD_SMS_PROVIDER: 'none' });
+    expect(c.email.provider).toBe('none');
+    expect(c.sms.provider).toBe('none');
+  });
+
   it('webhook providers with a webhook URL', () => {
     const c = load({
       HERALD_EMAIL_PROVIDER: 'webhook',

@@ -98,6 +98,7 @@ describe('instance settings from the eventstore', () => {
       primaryColor: '#aa0000', backgroundColor: '#fafafa', fontColor: '#000001',
       logoUrl: 'https://a.example/assets/v1/inst-a/logo-a.png',
       fontUrl: 'https://a.example/assets/v1/inst-a/fonts/Inter.ttf',
+      fontFaceFamily: 'Inter.ttf',
       fontFamily: 'Inter.ttf,-apple-system, BlinkMacSystemFont, Segoe UI, Lato, Arial, Helvetica, sans-serif',
     });
     expect(sa.mailTemplate).toBe('<html>{{.Greeting}}</html>');
