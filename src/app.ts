@@ -5,10 +5,12 @@
  */
 import type { Worker } from 'bullmq';
 
+import { makeInstanceChannels } from './channels/instance-channels.js';
 import { makeDefaultChannels } from './channels/registry.js';
 import type { Config } from './config/types.js';
 import { makeKeyring } from './crypto/keyring.js';
 import { makePool } from './eventstore/pool.js';
+import { makeInstanceSettings } from './instance/settings.js';
 import { makeReleasers } from './lifecycle.js';
 import type { Logger } from './logger.js';
 import { makeReadinessProbe } from './ops/health.js';
@@ -113,6 +115,12 @@ export async function startHerald(
       await keyring.load();
       const channels = makeDefaultChannels(cfg, logger);
       releasers.add('channels', () => channels.close());
+      // Per-instance settings and providers from the eventstore; closed before the defaults.
+      const instance = {
+        settings: makeInstanceSettings({ pool, keyring, logger }),
+        channels: makeInstanceChannels({ logger }),
+      };
+      releasers.add('instance channels', () => instance.channels.close());
       const workerConnection = makeRedis(cfg.redisUrl, 'worker', logger);
       releasers.add('redis (workers)', () => workerConnection.quit());
       for (const p of pools) {
@@ -121,7 +129,7 @@ export async function startHerald(
           concurrency: p.concurrency,
           connection: workerConnection,
           prefix: cfg.queuePrefix,
-          deps: { pool, keyring, channels, cfg: n, logger: roleLogger(p.role) },
+          deps: { pool, keyring, channels, cfg: n, logger: roleLogger(p.role), instance },
           ...(onOutcome ? { onOutcome } : {}),
         });
         workers.push(worker);
