@@ -9,6 +9,7 @@ import { makeInstanceChannels } from './channels/instance-channels.js';
 import { makeDefaultChannels } from './channels/registry.js';
 import type { Config } from './config/types.js';
 import { makeKeyring } from './crypto/keyring.js';
+import { makePushBatcher } from './eventstore/batch.js';
 import { makePool } from './eventstore/pool.js';
 import { makeInstanceSettings } from './instance/settings.js';
 import { makeReleasers } from './lifecycle.js';
@@ -121,6 +122,7 @@ export async function startHerald(
         channels: makeInstanceChannels({ logger }),
       };
       releasers.add('instance channels', () => instance.channels.close());
+      const writer = makePushBatcher(pool);
       const workerConnection = makeRedis(cfg.redisUrl, 'worker', logger);
       releasers.add('redis (workers)', () => workerConnection.quit());
       for (const p of pools) {
@@ -129,7 +131,7 @@ export async function startHerald(
           concurrency: p.concurrency,
           connection: workerConnection,
           prefix: cfg.queuePrefix,
-          deps: { pool, keyring, channels, cfg: n, logger: roleLogger(p.role), instance },
+          deps: { pool, keyring, channels, cfg: n, logger: roleLogger(p.role), instance, writer },
           ...(onOutcome ? { onOutcome } : {}),
         });
         workers.push(worker);

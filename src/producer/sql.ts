@@ -47,13 +47,20 @@ const PENDING_COLUMNS = `
             THEN (e.payload->>'backOff') END AS back_off,
        COALESCE(e.payload->'request'->'isOTP' = 'true'::jsonb, false) AS is_otp`;
 
+/**
+ * "No later event on the aggregate", as a correlated scalar subquery on purpose: it runs as
+ * one primary-key probe per candidate row whatever the statistics say. Written as NOT
+ * EXISTS, a fresh burst of rows without statistics made the planner pick a hash anti-join
+ * over the whole table (936 ms instead of 22 ms for a 1 000-row window, seen in the bench).
+ */
 const NO_LATER_EVENT = `
-   NOT EXISTS (
-         SELECT 1 FROM eventstore.events2 l
+   e."sequence" = (
+         SELECT l."sequence" FROM eventstore.events2 l
           WHERE l.instance_id = e.instance_id
             AND l.aggregate_type = 'notification'
             AND l.aggregate_id = e.aggregate_id
-            AND l."sequence" > e."sequence")`;
+          ORDER BY l."sequence" DESC
+          LIMIT 1)`;
 
 const ACTIVE_INSTANCE = `
    ($ACTIVE::double precision = 0 OR e.instance_id IN (

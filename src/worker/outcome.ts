@@ -6,6 +6,7 @@
 import type { Pool } from 'pg';
 
 import { asDependency } from '../errors.js';
+import type { PushBatcher } from '../eventstore/batch.js';
 import {
   canceledPayload,
   retryPayload,
@@ -89,10 +90,16 @@ async function targetExists(db: Queryable, cmd: EventCommand): Promise<boolean> 
  * notification.sent and the user/session `*.sent` event in one transaction (ZITADEL uses
  * two; one is safer: either both are there or the notification is still pending).
  */
-export function writeSent(pool: Pool, latest: Latest, targetSent: EventCommand | undefined): Promise<unknown> {
+export function writeSent(
+  pool: Pool,
+  latest: Latest,
+  targetSent: EventCommand | undefined,
+  batcher?: PushBatcher,
+): Promise<unknown> {
   return asDependency('writing notification.sent', async () => {
     const commands = [onNotification(latest, NotificationEvent.sent, sentPayload())];
     if (targetSent && (await targetExists(pool, targetSent))) commands.push(targetSent);
-    return push(pool, commands, { expected: expectedOf(latest) });
+    const opts = { expected: expectedOf(latest) };
+    return batcher ? batcher.push(commands, opts) : push(pool, commands, opts);
   });
 }

@@ -11,6 +11,7 @@ import type { NotificationsConfig } from '../config/types.js';
 import { type CustomTextSource, sharedCustomTextSource } from '../content/index.js';
 import type { Keyring } from '../crypto/keyring.js';
 import { asDependency, coerceError, DependencyError, isConcurrency, isPermanent } from '../errors.js';
+import type { PushBatcher } from '../eventstore/batch.js';
 import { parseRequestedPayload, parseRetryPayload } from '../eventstore/notification.js';
 import { NotificationEvent, type NotificationRequest, NotificationType, type NotifyUser } from '../eventstore/notification-types.js';
 import { readAggregate } from '../eventstore/read.js';
@@ -44,6 +45,8 @@ export interface ProcessDeps {
    * it every notification goes through `channels` with herald's own look (as before issue #8).
    */
   readonly instance?: InstanceServices;
+  /** Group commit for the sent write-back (one transaction for many jobs under load). */
+  readonly writer?: PushBatcher;
 }
 
 export type Outcome =
@@ -216,7 +219,7 @@ export async function processNotification(
   const sentCmd = sentEventFor(data.instanceId, request, result) ?? targetSent;
   for (let tries = 1; ; tries++) {
     try {
-      await writeSent(pool, latest, sentCmd);
+      await writeSent(pool, latest, sentCmd, deps.writer);
       return { kind: 'sent', attempt: attemptNo, channel: channelName, messageType: request.messageType };
     } catch (err) {
       // A conflict may come from ZITADEL writing the user at the same moment: look again.
