@@ -30,14 +30,6 @@ SELECT EXISTS (
       AND p.proargtypes[0] = to_regtype('eventstore.command[]')
 ) AS present`;
 
-export const latestSequenceForUpdateSql = `
-SELECT "sequence"
-FROM eventstore.events2
-WHERE instance_id = $1 AND aggregate_type = $2 AND aggregate_id = $3
-ORDER BY "sequence" DESC
-LIMIT 1
-FOR UPDATE`;
-
 /**
  * ZITADEL 2.67+: call eventstore.push. The command array is built from JSON with
  * jsonb_populate_record so it also fits later versions of the composite type that add
@@ -51,38 +43,39 @@ FROM eventstore.push(ARRAY(
     ORDER BY c.n
 ))`;
 
-/** ZITADEL 2.66 sequences_query.sql: lock the latest row of every aggregate written. */
-export function latestSequencesSql(aggregates: number): string {
-  const parts = Array.from({ length: aggregates }, (_, i) => {
-    const p = i * 3;
-    return `(SELECT instance_id, aggregate_type, aggregate_id, "sequence" FROM eventstore.events2
-      WHERE instance_id = $${p + 1} AND aggregate_type = $${p + 2} AND aggregate_id = $${p + 3}
-      ORDER BY "sequence" DESC LIMIT 1)`;
-  });
-  return `WITH existing AS (
-    ${parts.join('\n    UNION ALL ')}
-)
-SELECT e.instance_id, e."owner", e.aggregate_type, e.aggregate_id, e."sequence"
-FROM eventstore.events2 e
-JOIN existing ON e.instance_id = existing.instance_id AND e.aggregate_type = existing.aggregate_type
-    AND e.aggregate_id = existing.aggregate_id AND e."sequence" = existing."sequence"
-FOR UPDATE OF e`;
-}
+/**
+ * ZITADEL 2.66 sequences_query.sql — lock the latest row of every aggregate written and
+ * return its sequence and owner — as one constant statement over arrays (a LATERAL probe
+ * of the primary key per aggregate). ZITADEL's UNION ALL form has a different text per
+ * aggregate count and let the planner join all of events2 when statistics were missing;
+ * this form is planned once and stays a key lookup per aggregate.
+ */
+export const latestSequencesSql = `
+SELECT l.instance_id, l."owner", l.aggregate_type, l.aggregate_id, l."sequence"
+FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS a(instance_id, aggregate_type, aggregate_id, n)
+CROSS JOIN LATERAL (
+    SELECT e.instance_id, e."owner", e.aggregate_type, e.aggregate_id, e."sequence"
+    FROM eventstore.events2 e
+    WHERE e.instance_id = a.instance_id AND e.aggregate_type = a.aggregate_type AND e.aggregate_id = a.aggregate_id
+    ORDER BY e."sequence" DESC
+    LIMIT 1
+    FOR UPDATE OF e
+) l
+ORDER BY a.n`;
 
-const INSERT_ARGS = 10;
-
-/** ZITADEL 2.66 push.sql, one VALUES row per command. */
-export function insertEventsSql(rows: number): string {
-  const values = Array.from({ length: rows }, (_, i) => {
-    const p = (n: number): string => `$${i * INSERT_ARGS + n}`;
-    return `(${p(1)}, ${p(2)}, ${p(3)}, ${p(4)}, ${p(5)}, ${p(6)}, ${p(7)}, ${p(8)}::JSONB, ${p(9)},
-      statement_timestamp(), EXTRACT(EPOCH FROM clock_timestamp()), ${p(10)})`;
-  });
-  return `INSERT INTO eventstore.events2 (instance_id, "owner", aggregate_type, aggregate_id, revision, creator,
+/**
+ * ZITADEL 2.66 push.sql: created_at = statement_timestamp(), position = clock_timestamp()
+ * per row, in command order; one constant statement over arrays.
+ */
+export const insertEventsSql = `
+INSERT INTO eventstore.events2 (instance_id, "owner", aggregate_type, aggregate_id, revision, creator,
     event_type, payload, "sequence", created_at, "position", in_tx_order)
-VALUES ${values.join(',\n  ')}
+SELECT c.instance_id, c."owner", c.aggregate_type, c.aggregate_id, c.revision, c.creator,
+    c.event_type, c.payload::JSONB, c."sequence", statement_timestamp(), EXTRACT(EPOCH FROM clock_timestamp()), c.in_tx_order
+FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int2[], $6::text[], $7::text[], $8::text[], $9::int8[], $10::int4[])
+    WITH ORDINALITY AS c(instance_id, "owner", aggregate_type, aggregate_id, revision, creator, event_type, payload, "sequence", in_tx_order, n)
+ORDER BY c.n
 RETURNING ${EVENT_COLUMNS}`;
-}
 
 const pushFunctionCache = new WeakMap<pg.Pool, Promise<boolean>>();
 
@@ -113,8 +106,12 @@ export async function push(
   try {
     return await withTransaction(pool, async (client) => {
       await client.query(setPusherApplicationNameSql, [PUSHER_APPLICATION_PREFIX + first.instanceId]);
-      if (opts.expected && opts.expected.length > 0) await checkExpected(client, opts.expected);
-      const events = useFunction ? await pushWithFunction(client, commands) : await pushWithInsert(client, commands);
+      const expected = opts.expected ?? [];
+      // One locking read for every aggregate involved (the function path computes its own
+      // sequences, so there only the expected aggregates are read).
+      const state = await lockLatest(client, useFunction ? expected : [...expected, ...commands]);
+      checkExpected(state, expected);
+      const events = useFunction ? await pushWithFunction(client, commands) : await pushWithInsert(client, commands, state);
       return events.sort((a, b) => a.inTxOrder - b.inTxOrder);
     });
   } catch (err) {
@@ -126,20 +123,37 @@ export async function push(
 
 const aggregateKey = (a: AggregateRef): string => JSON.stringify([a.instanceId, a.aggregateType, a.aggregateId]);
 
-async function checkExpected(client: pg.PoolClient, expected: readonly ExpectedSequence[]): Promise<void> {
-  // A stable lock order keeps two pushers of the same aggregates from deadlocking.
-  const sorted = [...expected].sort((a, b) => (aggregateKey(a) < aggregateKey(b) ? -1 : 1));
-  for (const e of sorted) {
-    const { rows } = await client.query<{ sequence: string }>(latestSequenceForUpdateSql, [
-      e.instanceId,
-      e.aggregateType,
-      e.aggregateId,
-    ]);
-    const current = Number(rows[0]?.sequence ?? 0);
+interface AggregateState {
+  sequence: number;
+  owner: string;
+}
+
+/** Locks the latest row of each aggregate (in a stable order: no deadlocks between pushers). */
+async function lockLatest(client: pg.PoolClient, refs: readonly AggregateRef[]): Promise<Map<string, AggregateState>> {
+  const unique = new Map<string, AggregateRef>();
+  for (const r of refs) unique.set(aggregateKey(r), r);
+  const state = new Map<string, AggregateState>();
+  if (unique.size === 0) return state;
+  const sorted = [...unique.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, r]) => r);
+  const { rows } = await client.query<{
+    instance_id: string;
+    aggregate_type: string;
+    aggregate_id: string;
+    owner: string;
+    sequence: string;
+  }>(latestSequencesSql, [sorted.map((r) => r.instanceId), sorted.map((r) => r.aggregateType), sorted.map((r) => r.aggregateId)]);
+  for (const r of rows) {
+    const key = aggregateKey({ instanceId: r.instance_id, aggregateType: r.aggregate_type, aggregateId: r.aggregate_id });
+    state.set(key, { sequence: Number(r.sequence), owner: r.owner });
+  }
+  return state;
+}
+
+function checkExpected(state: ReadonlyMap<string, AggregateState>, expected: readonly ExpectedSequence[]): void {
+  for (const e of expected) {
+    const current = state.get(aggregateKey(e))?.sequence ?? 0;
     if (current !== e.sequence) {
-      throw new ConcurrencyError(
-        `${e.aggregateType} ${e.aggregateId}: expected sequence ${e.sequence}, found ${current}`,
-      );
+      throw new ConcurrencyError(`${e.aggregateType} ${e.aggregateId}: expected sequence ${e.sequence}, found ${current}`);
     }
   }
 }
@@ -159,51 +173,23 @@ async function pushWithFunction(client: pg.PoolClient, commands: readonly EventC
   return rows.map(mapEventRow);
 }
 
-interface AggregateState {
-  sequence: number;
-  owner: string;
-}
-
-async function pushWithInsert(client: pg.PoolClient, commands: readonly EventCommand[]): Promise<StoredEvent[]> {
-  const aggregates = new Map<string, AggregateRef>();
-  for (const c of commands) aggregates.set(aggregateKey(c), c);
-  const refs = [...aggregates.values()];
-  const { rows: latest } = await client.query<{
-    instance_id: string;
-    aggregate_type: string;
-    aggregate_id: string;
-    owner: string;
-    sequence: string;
-  }>(
-    latestSequencesSql(refs.length),
-    refs.flatMap((r) => [r.instanceId, r.aggregateType, r.aggregateId]),
-  );
-  const state = new Map<string, AggregateState>();
-  for (const r of latest) {
-    const key = aggregateKey({ instanceId: r.instance_id, aggregateType: r.aggregate_type, aggregateId: r.aggregate_id });
-    state.set(key, { sequence: Number(r.sequence), owner: r.owner });
-  }
-  const args: unknown[] = [];
+async function pushWithInsert(
+  client: pg.PoolClient,
+  commands: readonly EventCommand[],
+  latest: ReadonlyMap<string, AggregateState>,
+): Promise<StoredEvent[]> {
+  const state = new Map(latest);
+  const cols: unknown[][] = Array.from({ length: 10 }, () => []);
   for (const [i, c] of commands.entries()) {
     const key = aggregateKey(c);
     const prev = state.get(key) ?? { sequence: 0, owner: '' };
     // Empty owner: the aggregate's owner, as ZITADEL resolves it from the latest event.
     const next = { sequence: prev.sequence + 1, owner: c.owner === '' ? prev.owner : c.owner };
     state.set(key, next);
-    args.push(
-      c.instanceId,
-      next.owner,
-      c.aggregateType,
-      c.aggregateId,
-      c.revision,
-      c.creator,
-      c.eventType,
-      serialisePayload(c.payload),
-      next.sequence,
-      i,
-    );
+    const row = [c.instanceId, next.owner, c.aggregateType, c.aggregateId, c.revision, c.creator, c.eventType, serialisePayload(c.payload), next.sequence, i];
+    row.forEach((v, n) => cols[n]?.push(v));
   }
-  const { rows } = await client.query<EventRow>(insertEventsSql(commands.length), args);
+  const { rows } = await client.query<EventRow>(insertEventsSql, cols);
   return rows.map(mapEventRow);
 }
 

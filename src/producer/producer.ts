@@ -158,7 +158,14 @@ export function makeProducer(
 
   async function requestsPass(all: boolean): Promise<number> {
     const found = await discover();
-    const targets = all ? new Set(instances.keys()) : new Set([...found, ...refillDue]);
+    // A nudge only looks at instances with room in their window: the new requests of a
+    // full one are beyond it (OTPs aside, offered by discover()). Full windows are
+    // refilled on the refill timer, not on every commit.
+    const refill = refillNow;
+    refillNow = false;
+    const targets = all
+      ? new Set(instances.keys())
+      : new Set([...[...found].filter((id) => !refillDue.has(id)), ...(refill ? refillDue : [])]);
     const offered = await fill(targets);
     if (offered > 0) logger.debug({ offered, instances: targets.size }, 'requests enqueued');
     return offered;
@@ -231,6 +238,7 @@ export function makeProducer(
   let stopped = false;
   const timers: NodeJS.Timeout[] = [];
   let refillTimer: NodeJS.Timeout | undefined;
+  let refillNow = false;
 
   function runSerial(task: () => Promise<unknown>, what: string): Promise<unknown> {
     running = running
@@ -243,6 +251,7 @@ export function makeProducer(
     if (refillDue.size === 0 || refillTimer || stopped) return;
     refillTimer = setTimeout(() => {
       refillTimer = undefined;
+      refillNow = true;
       requestPass(false);
     }, REFILL_EVERY_MS);
   }
