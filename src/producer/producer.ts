@@ -9,7 +9,7 @@
  *    per instance — the eventstore is the backlog — and a busy instance's backlog cannot
  *    delay a quiet one (per-instance windows, rank-based priority). Jobs are added with
  *    addBulk, at most BulkLimit a call.
- * Instances whose window was full are refilled every REFILL_EVERY.
+ * Instances whose window was full are refilled every REFILL_EVERY (not on every pass).
  * Retries: every RetryRequeueEvery, foreign notification.retry.requested → retry queue.
  * Sweep: every max(10 × RequeueEvery, 30s) the whole MaxTtl window is re-read unguarded
  * (late commits that the guard could not see) and every window is re-offered with repair.
@@ -38,7 +38,8 @@ import {
 export const INSTANCE_WINDOW = 1000;
 /** Page size of the sweep and of reconcile. */
 export const SWEEP_PAGE = 1000;
-const REFILL_EVERY_MS = 100;
+const REFILL_EVERY_MS = 250;
+const CHECKPOINT_EVERY_MS = 1000;
 /** Rows per discovery read (instance ids and positions only: cheap). */
 const DISCOVERY_PAGE = 5000;
 const CHECKPOINTS = { discovery: 'producer.requests', retries: 'producer.retries' } as const;
@@ -95,6 +96,18 @@ export function makeProducer(
   }
 
   /**
+   * The in-memory cursor is authoritative; the stored one only spares a restart a longer
+   * first read. Written at most once a second: each write is a commit (a WAL flush), and
+   * nudged passes run up to once per committed request.
+   */
+  let persistedAt = 0;
+  async function persistDiscovery(): Promise<void> {
+    if (!discovery || Date.now() - persistedAt < CHECKPOINT_EVERY_MS) return;
+    persistedAt = Date.now();
+    await saveCheckpoint(pool, CHECKPOINTS.discovery, discovery);
+  }
+
+  /**
    * Reads new requests after the discovery cursor; returns the instances that have some.
    * New OTP requests are offered at once: a login code never waits behind a full window.
    */
@@ -111,7 +124,7 @@ export function makeProducer(
       const last = rows.at(-1);
       if (!last) break;
       discovery = cursorOf(last);
-      await saveCheckpoint(pool, CHECKPOINTS.discovery, discovery);
+      await persistDiscovery();
       if (rows.length < DISCOVERY_PAGE) break;
     }
     return found;
@@ -163,9 +176,8 @@ export function makeProducer(
     // refilled on the refill timer, not on every commit.
     const refill = refillNow;
     refillNow = false;
-    const targets = all
-      ? new Set(instances.keys())
-      : new Set([...[...found].filter((id) => !refillDue.has(id)), ...(refill ? refillDue : [])]);
+    const candidates = all ? [...instances.keys()] : [...found];
+    const targets = new Set([...candidates.filter((id) => !refillDue.has(id)), ...(refill ? refillDue : [])]);
     const offered = await fill(targets);
     if (offered > 0) logger.debug({ offered, instances: targets.size }, 'requests enqueued');
     return offered;
@@ -247,6 +259,16 @@ export function makeProducer(
     return running;
   }
 
+  let sweeping: Promise<unknown> | undefined;
+  function sweepOnce(): Promise<unknown> {
+    sweeping ??= sweep()
+      .catch((err: unknown) => logger.warn({ err }, 'sweep failed; retrying next interval'))
+      .finally(() => {
+        sweeping = undefined;
+      });
+    return sweeping;
+  }
+
   function scheduleRefill(): void {
     if (refillDue.size === 0 || refillTimer || stopped) return;
     refillTimer = setTimeout(() => {
@@ -279,8 +301,9 @@ export function makeProducer(
       requestPass(true);
       timers.push(setInterval(() => requestPass(true), cfg.requeueEveryMs));
       timers.push(setInterval(() => void runSerial(tickRetries, 'retries'), cfg.retryRequeueEveryMs));
-      timers.push(setInterval(() => void runSerial(sweep, 'sweep'), sweepEveryMs(cfg)));
-      void runSerial(sweep, 'sweep');
+      // The sweep reads the whole window: it runs beside the passes, never in front of them.
+      timers.push(setInterval(() => void sweepOnce(), sweepEveryMs(cfg)));
+      void sweepOnce();
       if (opts.listen !== false) listener = listenForRequests(pool, () => requestPass(false), logger);
     },
     stop() {
@@ -289,11 +312,14 @@ export function makeProducer(
         for (const t of timers) clearInterval(t);
         if (refillTimer) clearTimeout(refillTimer);
         await listener?.close();
-        await running;
+        await Promise.all([running, sweeping]);
       })();
       return stopping;
     },
-    tickRequests: () => requestsPass(true),
+    tickRequests: () => {
+      refillNow = true; // an explicit pass covers full windows too
+      return requestsPass(true);
+    },
     tickRetries,
     sweep,
     reconcile,

@@ -1,0 +1,102 @@
+/**
+ * Real herald processes for a scenario: the built CLI (bin/herald.js → dist) when run.ts
+ * built it, else the sources through tsx (test/helpers/herald-process.ts), which adds
+ * startup time but not per-job cost.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+
+import { REDIS_URL } from '../../test/helpers/env.js';
+import { KEYS_ENV } from '../../test/helpers/zitadel.js';
+
+export type Runner = 'dist' | 'tsx';
+
+const BIN = fileURLToPath(new URL('../../bin/herald.js', import.meta.url));
+const TSX_ENTRY = fileURLToPath(new URL('../../test/helpers/herald-process.ts', import.meta.url));
+
+export interface HeraldProc {
+  readonly name: string;
+  readonly pid: number;
+  output(): string;
+  /** SIGTERM, then SIGKILL after graceMs (longer than herald's own 30 s stop limit, so its own exit path shows); resolves with the exit code (null when killed). */
+  stop(graceMs?: number): Promise<number | null>;
+  /** Exit code, or the signal that ended it; null while running. */
+  readonly exitCode: number | string | null;
+}
+
+export interface HeraldSettings {
+  databaseUrl: string;
+  prefix: string;
+  smtpUrl: string;
+  workers: number;
+  bulkLimit: number;
+  requeueEvery: string;
+  /** Extra variables (ZITADEL_NOTIFICATIONS_*), passed through as they are. */
+  extra?: Record<string, string>;
+}
+
+export function heraldEnv(s: HeraldSettings): Record<string, string> {
+  return {
+    PATH: process.env.PATH ?? '',
+    DATABASE_URL: s.databaseUrl,
+    REDIS_URL,
+    HERALD_QUEUE_PREFIX: s.prefix,
+    HERALD_ENCRYPTION_KEYS: KEYS_ENV,
+    HERALD_HTTP_PORT: '0',
+    SMTP_URL: s.smtpUrl,
+    SMTP_FROM: 'herald-bench@example.com',
+    ZITADEL_NOTIFICATIONS_WORKERS: String(s.workers),
+    ZITADEL_NOTIFICATIONS_BULKLIMIT: String(s.bulkLimit),
+    ZITADEL_NOTIFICATIONS_REQUEUEEVERY: s.requeueEvery,
+    // The backlog takes minutes to drain: keep its requests inside the window.
+    ZITADEL_NOTIFICATIONS_MAXTTL: '2h',
+    LOG_LEVEL: 'warn',
+    ...s.extra,
+  };
+}
+
+export function spawnHerald(name: string, runner: Runner, roles: readonly string[], env: Record<string, string>): HeraldProc {
+  const entry = runner === 'dist' ? [BIN] : ['--import', 'tsx', TSX_ENTRY];
+  const args = [...entry, 'start', ...roles.flatMap((r) => ['--role', r])];
+  const child: ChildProcess = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  const keep = (b: Buffer): void => {
+    out += b.toString();
+    if (out.length > 200_000) out = out.slice(-100_000);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  const exit = once(child, 'exit').then(([code]) => code as number | null);
+  return {
+    name,
+    pid: child.pid ?? 0,
+    output: () => out,
+    get exitCode() {
+      return child.exitCode ?? child.signalCode;
+    },
+    async stop(graceMs = 40_000) {
+      if (child.exitCode !== null || child.signalCode !== null) return exit;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+      const code = await exit;
+      clearTimeout(timer);
+      return code;
+    },
+  };
+}
+
+/** One producer and `workers` worker processes, as the issue's figures ask. */
+export function spawnFleet(runner: Runner, settings: HeraldSettings, workers = 2): HeraldProc[] {
+  const env = heraldEnv(settings);
+  return [
+    spawnHerald('producer', runner, ['producer'], env),
+    ...Array.from({ length: workers }, (_, i) => spawnHerald(`worker${i + 1}`, runner, ['worker'], env)),
+  ];
+}
+
+/** Fails fast when a herald process died (bad config, crash) instead of waiting for a timeout. */
+export function assertAlive(procs: readonly HeraldProc[]): void {
+  const dead = procs.find((p) => p.exitCode !== null);
+  if (dead) throw new Error(`herald ${dead.name} exited with ${dead.exitCode}:\n${dead.output().slice(-2000)}`);
+}

@@ -1,0 +1,117 @@
+/**
+ * A scenario's private world: database, Redis prefix, SMTP sink, and (when started) one
+ * producer and two worker processes; `close()` stops and removes all of it.
+ */
+import type { BenchContext } from './context.js';
+import { type CpuReport, formatCpu, startCpuWindow } from './cpu.js';
+import { type BenchDatabase, countEvents, createBenchDatabase } from './db.js';
+import { assertAlive, type HeraldProc, spawnFleet } from './herald.js';
+import { sampleActivity } from './pg-activity.js';
+import { benchPrefix, dropPrefix } from './redis.js';
+import { seedRequests, seedUsers } from './seed.js';
+import { type BenchSink, startSink } from './sink.js';
+import { sleep } from './stats.js';
+
+export interface Stack {
+  readonly db: BenchDatabase;
+  readonly prefix: string;
+  readonly sink: BenchSink;
+  readonly procs: readonly HeraldProc[];
+  startHerald(): void;
+  /** Starts a profile window: CPU per part and Postgres activity; end() gives note lines. */
+  cpuWindow(): { end(): Promise<{ report: CpuReport; lines: string[] }> };
+  /** Sends `n` throw-away requests (tag w) and waits for them, then clears the sink. */
+  warmUp(instanceId: string, n?: number): Promise<void>;
+  /** Waits until `n` notification.sent rows exist (optionally of one instance); resolves to the time it saw them. */
+  waitSent(n: number, instanceId?: string): Promise<number>;
+  /** Waits for `n` accepted mails, failing fast if herald died. */
+  waitMails(n: number, onProgress?: (count: number) => void): Promise<void>;
+  close(): Promise<string[]>;
+}
+
+export async function makeStack(ctx: BenchContext): Promise<Stack> {
+  const { opts } = ctx;
+  const db = await createBenchDatabase({ notifyTrigger: opts.notifyTrigger });
+  const prefix = benchPrefix();
+  const sink = await startSink().catch(async (err: unknown) => {
+    await db.drop();
+    throw err;
+  });
+  const procs: HeraldProc[] = [];
+  const settings = {
+    databaseUrl: db.url,
+    prefix,
+    smtpUrl: sink.url,
+    workers: opts.workers,
+    bulkLimit: opts.bulkLimit,
+    requeueEvery: opts.requeueEvery,
+    extra: opts.extraEnv,
+  };
+
+  const stack: Stack = {
+    db,
+    prefix,
+    sink,
+    procs,
+    startHerald() {
+      procs.push(...spawnFleet(opts.runner, settings));
+    },
+    cpuWindow() {
+      const named: Record<string, number> = { sink: sink.pid };
+      for (const p of procs) named[p.name] = p.pid;
+      const cpu = startCpuWindow(named, ctx.redisPid, ctx.cores);
+      const activity = sampleActivity(db.pool);
+      return {
+        async end() {
+          const report = cpu.end();
+          const top = await activity.stop();
+          return { report, lines: [formatCpu(report), ...top.map((t) => `pg: ${t}`)] };
+        },
+      };
+    },
+    async warmUp(instanceId, n = 20) {
+      const t0 = Date.now();
+      await seedUsers(db.pool, instanceId, 'w', 0, n);
+      await seedRequests(db.pool, instanceId, 'w', 0, n, 1);
+      await stack.waitMails(n);
+      await stack.waitSent(n, instanceId);
+      await sink.reset();
+      ctx.log(`herald up and warm (${n} requests delivered) after ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    },
+    async waitSent(n, instanceId) {
+      const deadline = Date.now() + opts.timeoutMs;
+      for (;;) {
+        assertAlive(procs);
+        if ((await countEvents(db.pool, 'notification.sent', instanceId)) >= n) return Date.now();
+        if (Date.now() > deadline) throw new Error(`fewer than ${n} notification.sent rows after ${opts.timeoutMs} ms`);
+        await sleep(50);
+      }
+    },
+    async waitMails(n, onProgress) {
+      const deadline = Date.now() + opts.timeoutMs;
+      for (;;) {
+        assertAlive(procs);
+        const { count } = await sink.count();
+        onProgress?.(count);
+        if (count >= n) return;
+        if (Date.now() > deadline) throw new Error(`sink: ${count}/${n} mails after ${opts.timeoutMs} ms`);
+        await sleep(20);
+      }
+    },
+    async close() {
+      const notes: string[] = [];
+      const codes = await Promise.all(procs.map((p) => p.stop()));
+      codes.forEach((c, i) => {
+        const p = procs[i];
+        const out = p?.output().trim() ?? '';
+        if (p && c === 0 && out !== '') notes.push(`herald ${p.name} logged: ${out.slice(0, 400).replace(/\s+/g, ' ')}`);
+        if (p && c !== 0) notes.push(`herald ${p.name} exited with ${String(c)}: ${p.output().slice(-600).replace(/\s+/g, ' ')}`);
+      });
+      await sink.close();
+      await dropPrefix(prefix);
+      await db.drop();
+      return notes;
+    },
+  };
+  return stack;
+}
