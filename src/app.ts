@@ -8,6 +8,7 @@ import type { Worker } from 'bullmq';
 import { makeInstanceChannels } from './channels/instance-channels.js';
 import { makeDefaultChannels } from './channels/registry.js';
 import type { Config } from './config/types.js';
+import { makeCustomTextSource } from './content/custom-texts.js';
 import { makeKeyring } from './crypto/keyring.js';
 import { makePushBatcher } from './eventstore/batch.js';
 import { makePool } from './eventstore/pool.js';
@@ -24,6 +25,9 @@ import { QUEUE } from './queue/names.js';
 import { makeQueues, type Queues } from './queue/queues.js';
 import type { Outcome } from './worker/process.js';
 import { makeNotificationWorker, type OutcomeListener } from './worker/worker.js';
+
+/** How stale cached instance settings and custom texts may get. */
+const SETTINGS_CHECK_MS = 1000;
 
 export const ROLES = ['producer', 'worker', 'retry-worker', 'dashboard', 'all'] as const;
 export type Role = (typeof ROLES)[number];
@@ -117,10 +121,13 @@ export async function startHerald(
       const channels = makeDefaultChannels(cfg, logger);
       releasers.add('channels', () => channels.close());
       // Per-instance settings and providers from the eventstore; closed before the defaults.
+      // Settings and custom texts are re-checked against the eventstore at most once a
+      // second per instance and org (not on every job): console changes apply within 1 s.
       const instance = {
-        settings: makeInstanceSettings({ pool, keyring, logger }),
+        settings: makeInstanceSettings({ pool, keyring, logger, versionTtlMs: SETTINGS_CHECK_MS }),
         channels: makeInstanceChannels({ logger }),
       };
+      const texts = makeCustomTextSource({ db: pool, versionTtlMs: SETTINGS_CHECK_MS });
       releasers.add('instance channels', () => instance.channels.close());
       const writer = makePushBatcher(pool);
       const workerConnection = makeRedis(cfg.redisUrl, 'worker', logger);
@@ -131,7 +138,7 @@ export async function startHerald(
           concurrency: p.concurrency,
           connection: workerConnection,
           prefix: cfg.queuePrefix,
-          deps: { pool, keyring, channels, cfg: n, logger: roleLogger(p.role), instance, writer },
+          deps: { pool, keyring, channels, cfg: n, logger: roleLogger(p.role), instance, writer, texts },
           ...(onOutcome ? { onOutcome } : {}),
         });
         workers.push(worker);

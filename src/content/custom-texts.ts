@@ -15,6 +15,7 @@
  * would either show a changed text late or reload as often as this query runs, and it could
  * not tell "nothing changed" from "changed" at all.
  */
+import { makeRecent } from '../eventstore/recent.js';
 import type { Queryable } from '../eventstore/types.js';
 import type { CustomTexts, MessageTexts, TextKey, TextSettings } from './types.js';
 import { MessageTypes, TextKeys } from './types.js';
@@ -169,6 +170,8 @@ export interface CustomTextSourceOptions {
   readonly db: Queryable;
   /** Cached (instance, organisation) pairs; the least recently used is dropped. @defaultValue 1000 */
   readonly maxEntries?: number;
+  /** Reuse a version stamp for this long per pair (a change applies within it). @defaultValue 0 */
+  readonly versionTtlMs?: number;
 }
 
 interface Entry {
@@ -179,12 +182,13 @@ interface Entry {
 export function makeCustomTextSource(opts: CustomTextSourceOptions): CustomTextSource {
   const maxEntries = opts.maxEntries ?? 1000;
   const cache = new Map<string, Entry>();
+  const stamps = makeRecent<string>(opts.versionTtlMs ?? 0);
 
   async function layersFor(instanceId: string, orgId: string): Promise<TextLayers> {
     const key = `${instanceId}\u0000${orgId}`;
     // The stamp is read before the events: a change between the two reads makes the next
     // stamp differ, so a cached entry is never newer-looking than its content.
-    const version = await versionOf(opts.db, instanceId, orgId);
+    const version = await stamps.get(key, () => versionOf(opts.db, instanceId, orgId));
     let entry = cache.get(key);
     if (entry?.version !== version) {
       entry = { version, layers: loadCustomTexts(opts.db, instanceId, orgId) };

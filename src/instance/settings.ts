@@ -8,6 +8,7 @@
  */
 import type { Keyring } from '../crypto/keyring.js';
 import { asDependency } from '../errors.js';
+import { makeRecent } from '../eventstore/recent.js';
 import type { Queryable } from '../eventstore/types.js';
 import type { Logger } from '../logger.js';
 import type { SettingsEventRow } from './events.js';
@@ -41,6 +42,11 @@ export interface InstanceSettingsDeps {
    * @defaultValue 30 * SECOND
    */
   readonly problemRetryMs?: number;
+  /**
+   * Reuse a version check for this long per (instance, org): a change then takes effect
+   * within this interval. 0 checks on every get. @defaultValue 0
+   */
+  readonly versionTtlMs?: number;
   /** @internal Test clock. */
   readonly now?: () => number;
 }
@@ -71,6 +77,7 @@ export function makeInstanceSettings(deps: InstanceSettingsDeps): InstanceSettin
   const now = deps.now ?? Date.now;
   const problemRetryMs = deps.problemRetryMs ?? 30 * SECOND;
   const instances = makeLru<string, InstanceEntry>(deps.maxInstances ?? 1000);
+  const versions = makeRecent<VersionRow | undefined>(deps.versionTtlMs ?? 0);
   const orgs = makeLru<string, OrgEntry>(deps.maxOrgs ?? 10_000);
   /** Single flight: concurrent jobs of one instance share one reload per version. */
   const inflight = new Map<string, Promise<InstanceEntry | OrgEntry>>();
@@ -127,16 +134,18 @@ export function makeInstanceSettings(deps: InstanceSettingsDeps): InstanceSettin
 
   return {
     async get(instanceId, orgId) {
-      const { rows } = await asDependency('read instance settings version', () =>
-        deps.pool.query<VersionRow>(selectSettingsVersionSql, [
-          instanceId,
-          INSTANCE_EVENT_TYPES,
-          RESTRICTIONS_EVENT_TYPES,
-          orgId,
-          ORG_EVENT_TYPES,
-        ]),
-      );
-      const version = rows[0];
+      const version = await versions.get(`${instanceId}\u0000${orgId}`, async () => {
+        const { rows } = await asDependency('read instance settings version', () =>
+          deps.pool.query<VersionRow>(selectSettingsVersionSql, [
+            instanceId,
+            INSTANCE_EVENT_TYPES,
+            RESTRICTIONS_EVENT_TYPES,
+            orgId,
+            ORG_EVENT_TYPES,
+          ]),
+        );
+        return rows[0];
+      });
       if (!version) throw new Error('settings version query returned no row');
       const [inst, org] = await Promise.all([
         instanceEntry(instanceId, version.instance_version),
