@@ -17,21 +17,34 @@ export function listenForRequests(pool: Pool, onNotify: () => void, logger: Logg
   let client: PoolClient | undefined;
   let closed = false;
   let timer: NodeJS.Timeout | undefined;
+  let releaseCurrent: (() => void) | undefined;
 
   const connect = async (): Promise<void> => {
     if (closed) return;
     try {
       const c = await pool.connect();
+      // The LISTEN connection is never handed back to the pool: released means destroyed,
+      // so no other user inherits its listeners or its LISTEN.
+      let released = false;
+      const release = (): void => {
+        if (released) return;
+        released = true;
+        c.release(true);
+      };
       c.on('notification', () => onNotify());
+      // Stays attached after release: a connection error after close() must not go unhandled.
       c.on('error', (err: Error) => {
-        logger.warn({ err }, 'LISTEN connection lost; polling continues, reconnecting');
-        c.release(err);
-        if (client === c) client = undefined;
+        const active = client === c;
+        if (active) client = undefined;
+        release();
+        if (closed || !active) return;
+        logger.warn({ err: { message: err.message } }, 'LISTEN connection lost; polling continues, reconnecting');
         timer = setTimeout(() => void connect(), retryMs);
       });
+      releaseCurrent = release;
       await c.query(`LISTEN ${NOTIFY_CHANNEL}`);
       if (closed) {
-        c.release();
+        release();
         return;
       }
       client = c;
@@ -49,10 +62,7 @@ export function listenForRequests(pool: Pool, onNotify: () => void, logger: Logg
       if (timer) clearTimeout(timer);
       const c = client;
       client = undefined;
-      if (c) {
-        await c.query(`UNLISTEN ${NOTIFY_CHANNEL}`).catch(() => undefined);
-        c.release();
-      }
+      if (c) releaseCurrent?.();
     },
   };
 }

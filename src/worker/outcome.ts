@@ -94,12 +94,12 @@ export function writeSent(
   pool: Pool,
   latest: Latest,
   targetSent: EventCommand | undefined,
-  batcher?: PushBatcher,
+  opts: { batcher?: PushBatcher; targetChecked?: boolean } = {},
 ): Promise<unknown> {
   return asDependency('writing notification.sent', async () => {
     const commands = [onNotification(latest, NotificationEvent.sent, sentPayload())];
-    if (targetSent && (await targetExists(pool, targetSent))) commands.push(targetSent);
-    const opts = { expected: expectedOf(latest) };
-    return batcher ? batcher.push(commands, opts) : push(pool, commands, opts);
+    if (targetSent && (opts.targetChecked || (await targetExists(pool, targetSent)))) commands.push(targetSent);
+    const expected = { expected: expectedOf(latest) };
+    return opts.batcher ? opts.batcher.push(commands, expected) : push(pool, commands, expected);
   });
 }

@@ -219,7 +219,10 @@ export async function processNotification(
   const sentCmd = sentEventFor(data.instanceId, request, result) ?? targetSent;
   for (let tries = 1; ; tries++) {
     try {
-      await writeSent(pool, latest, sentCmd, deps.writer);
+      // The user was just loaded (and is not removed): no need to look it up again before
+      // writing its sent event. A retry's snapshot or a session target is looked up.
+      const targetChecked = !attempt.snapshot && sentCmd?.aggregateType === 'user' && sentCmd.aggregateId === user.ID;
+      await writeSent(pool, latest, sentCmd, { batcher: deps.writer, targetChecked });
       return { kind: 'sent', attempt: attemptNo, channel: channelName, messageType: request.messageType };
     } catch (err) {
       // A conflict may come from ZITADEL writing the user at the same moment: look again.

@@ -120,10 +120,13 @@ it('finishes or releases in-flight jobs on SIGTERM; a second process delivers th
   expect(rows.every((r) => r.sent === '1')).toBe(true);
   expect(await countEvents(instanceId, 'notification.canceled')).toBe(0);
 
-  // Every mail once (a message whose connection was cut before the 250 counts as not accepted).
+  // Every mail arrived. An aborted send the server had already accepted (its 250 was on the
+  // wire when the connection was cut) is sent again by the second process: at-least-once
+  // delivery, bounded by the sends that were aborted, i.e. the released jobs.
   const recipients = sink.messages.map((m) => m.envelope.to[0]);
   expect(new Set(recipients).size).toBe(N);
-  expect(recipients).toHaveLength(N);
+  const duplicates = recipients.length - N;
+  expect(duplicates).toBeLessThanOrEqual(N - sentByFirst);
 
   // Nothing stuck in Redis.
   const queue = new Queue(QUEUE.requests, { connection: { url: REDIS_URL }, prefix: h.prefix });
@@ -135,6 +138,6 @@ it('finishes or releases in-flight jobs on SIGTERM; a second process delivers th
   }
   console.info(
     `shutdown: ${sentByFirst}/${N} sent before exit (${tookMs} ms after SIGTERM), ` +
-      `${N - sentByFirst} released; ${sink.abandoned} SMTP replies abandoned by the abort`,
+      `${N - sentByFirst} released; ${sink.abandoned} SMTP replies abandoned by the abort; ${duplicates} delivered twice`,
   );
 }, 90_000);
