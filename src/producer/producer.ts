@@ -22,7 +22,8 @@ import type { Logger } from '../logger.js';
 import type { Queues } from '../queue/queues.js';
 import { compareCursor, minCursor } from './cursor.js';
 import { enqueuePending, type Offer } from './enqueue.js';
-import { type Listener,listenForRequests } from './listen.js';
+import { type Listener, listenForRequests } from './listen.js';
+import { makeScheduler, type PassKind } from './schedule.js';
 import {
   type Cursor,
   cursorOf,
@@ -169,15 +170,13 @@ export function makeProducer(
     return offers.length;
   }
 
-  async function requestsPass(all: boolean): Promise<number> {
+  async function requestsPass(kind: PassKind): Promise<number> {
     const found = await discover();
     // A nudge only looks at instances with room in their window: the new requests of a
     // full one are beyond it (OTPs aside, offered by discover()). Full windows are
     // refilled on the refill timer, not on every commit.
-    const refill = refillNow;
-    refillNow = false;
-    const candidates = all ? [...instances.keys()] : [...found];
-    const targets = new Set([...candidates.filter((id) => !refillDue.has(id)), ...(refill ? refillDue : [])]);
+    const candidates = kind.all ? [...instances.keys()] : [...found];
+    const targets = new Set([...candidates.filter((id) => !refillDue.has(id)), ...(kind.refill ? refillDue : [])]);
     const offered = await fill(targets);
     if (offered > 0) logger.debug({ offered, instances: targets.size }, 'requests enqueued');
     return offered;
@@ -244,82 +243,33 @@ export function makeProducer(
     return offered;
   }
 
-  // --- scheduling: tasks run one at a time; requests passes asked for meanwhile coalesce ---
-  let running: Promise<unknown> = Promise.resolve();
-  let queued: { all: boolean } | undefined;
-  let stopped = false;
-  const timers: NodeJS.Timeout[] = [];
-  let refillTimer: NodeJS.Timeout | undefined;
-  let refillNow = false;
-
-  function runSerial(task: () => Promise<unknown>, what: string): Promise<unknown> {
-    running = running
-      .then(task)
-      .catch((err: unknown) => logger.warn({ err, pass: what }, 'producer pass failed; retrying next interval'));
-    return running;
-  }
-
-  let sweeping: Promise<unknown> | undefined;
-  function sweepOnce(): Promise<unknown> {
-    sweeping ??= sweep()
-      .catch((err: unknown) => logger.warn({ err }, 'sweep failed; retrying next interval'))
-      .finally(() => {
-        sweeping = undefined;
-      });
-    return sweeping;
-  }
-
-  function scheduleRefill(): void {
-    if (refillDue.size === 0 || refillTimer || stopped) return;
-    refillTimer = setTimeout(() => {
-      refillTimer = undefined;
-      refillNow = true;
-      requestPass(false);
-    }, REFILL_EVERY_MS);
-  }
-
-  function requestPass(all: boolean): void {
-    if (stopped) return;
-    if (queued) {
-      queued.all ||= all;
-      return;
-    }
-    const pass = { all };
-    queued = pass;
-    void runSerial(async () => {
-      queued = undefined;
-      await requestsPass(pass.all);
-      scheduleRefill();
-    }, 'requests');
-  }
-
+  const scheduler = makeScheduler({
+    logger,
+    requeueEveryMs: cfg.requeueEveryMs,
+    retryRequeueEveryMs: cfg.retryRequeueEveryMs,
+    sweepEveryMs: sweepEveryMs(cfg),
+    refillEveryMs: REFILL_EVERY_MS,
+    requestsPass,
+    hasFullWindows: () => refillDue.size > 0,
+    retriesPass: tickRetries,
+    sweep,
+  });
   let listener: Listener | undefined;
   let stopping: Promise<void> | undefined;
   return {
     start() {
-      if (timers.length > 0 || stopped) return;
-      requestPass(true);
-      timers.push(setInterval(() => requestPass(true), cfg.requeueEveryMs));
-      timers.push(setInterval(() => void runSerial(tickRetries, 'retries'), cfg.retryRequeueEveryMs));
-      // The sweep reads the whole window: it runs beside the passes, never in front of them.
-      timers.push(setInterval(() => void sweepOnce(), sweepEveryMs(cfg)));
-      void sweepOnce();
-      if (opts.listen !== false) listener = listenForRequests(pool, () => requestPass(false), logger);
+      scheduler.start();
+      if (opts.listen !== false && !listener) listener = listenForRequests(pool, () => scheduler.nudge(), logger);
     },
     stop() {
       stopping ??= (async () => {
-        stopped = true;
-        for (const t of timers) clearInterval(t);
-        if (refillTimer) clearTimeout(refillTimer);
         await listener?.close();
-        await Promise.all([running, sweeping]);
+        await scheduler.stop();
       })();
       return stopping;
     },
-    tickRequests: () => {
-      refillNow = true; // an explicit pass covers full windows too
-      return requestsPass(true);
-    },
+    // An explicit pass covers every instance, full windows too.
+    tickRequests: () => requestsPass({ all: true, refill: true }),
     tickRetries,
     sweep,
     reconcile,

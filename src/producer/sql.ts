@@ -113,11 +113,11 @@ export interface WindowQuery {
   readonly activeInstancesMs: number;
 }
 
-export async function selectPending(
-  db: Queryable,
-  q: WindowQuery & { eventType: string; after: Cursor; guarded: boolean; limit: number },
-): Promise<PendingEvent[]> {
-  const { rows } = await db.query<PendingRow>(PENDING_SQL, [
+type AfterQuery = WindowQuery & { eventType: string; after: Cursor; guarded: boolean; limit: number };
+
+/** Runs one of the cross-instance "after a cursor" statements (same parameters). */
+async function selectAfter(db: Queryable, sql: string, q: AfterQuery): Promise<PendingEvent[]> {
+  const { rows } = await db.query<PendingRow>(sql, [
     q.eventType,
     q.after.position,
     q.after.inTxOrder,
@@ -127,6 +127,10 @@ export async function selectPending(
     q.limit,
   ]);
   return rows.map(toPending);
+}
+
+export function selectPending(db: Queryable, q: AfterQuery): Promise<PendingEvent[]> {
+  return selectAfter(db, PENDING_SQL, q);
 }
 
 /**
@@ -139,27 +143,19 @@ WITH ${GUARD}
 SELECT ${PENDING_COLUMNS}
   FROM eventstore.events2 e, guard
  WHERE e.aggregate_type = 'notification'
-   AND e.event_type = 'notification.requested'
-   AND (e."position", e.in_tx_order) > ($1::numeric, $2::integer)
-   AND ($3::boolean IS FALSE OR e."position" < guard.pos)
-   AND e."position" > EXTRACT(EPOCH FROM now()) - $4::double precision
-   AND ${ACTIVE_INSTANCE.replaceAll('$ACTIVE', '$5')}
+   AND e.event_type = $1
+   AND (e."position", e.in_tx_order) > ($2::numeric, $3::integer)
+   AND ($4::boolean IS FALSE OR e."position" < guard.pos)
+   AND e."position" > EXTRACT(EPOCH FROM now()) - $5::double precision
+   AND ${ACTIVE_INSTANCE.replaceAll('$ACTIVE', '$6')}
  ORDER BY e."position", e.in_tx_order
- LIMIT $6`;
+ LIMIT $7`;
 
-export async function discoverRequests(
+export function discoverRequests(
   db: Queryable,
   q: WindowQuery & { after: Cursor; guarded: boolean; limit: number },
 ): Promise<PendingEvent[]> {
-  const { rows } = await db.query<PendingRow>(DISCOVER_SQL, [
-    q.after.position,
-    q.after.inTxOrder,
-    q.guarded,
-    q.windowMs / 1000,
-    q.activeInstancesMs / 1000,
-    q.limit,
-  ]);
-  return rows.map(toPending);
+  return selectAfter(db, DISCOVER_SQL, { ...q, eventType: 'notification.requested' });
 }
 
 /**
