@@ -139,11 +139,12 @@ export function makeProducer(
       if (s) from.set(id, s.low);
       refillDue.delete(id);
     }
-    const rows = await selectWindows(pool, { from, guarded: true, windowMs: cfg.maxTtlMs, limit: window });
-    const byInstance = new Map<string, Offer[]>();
+    const scanBudget = 2 * window;
+    const rows = await selectWindows(pool, { from, guarded: true, windowMs: cfg.maxTtlMs, limit: scanBudget });
+    const byInstance = new Map<string, (typeof rows)[number][]>();
     for (const r of rows) {
       const list = byInstance.get(r.instanceId) ?? [];
-      list.push({ ...r, rank: list.length });
+      list.push(r);
       byInstance.set(r.instanceId, list);
     }
     const repair = repairNext;
@@ -151,17 +152,25 @@ export function makeProducer(
     const offers: Offer[] = [];
     for (const id of from.keys()) {
       const state = instances.get(id);
-      const list = byInstance.get(id) ?? [];
-      const first = list[0];
-      if (!state || !first) {
+      const scanned = byInstance.get(id) ?? [];
+      const lastScanned = scanned.at(-1);
+      const pending: Offer[] = scanned
+        .filter((r) => r.pending)
+        .slice(0, window)
+        .map((r, rank) => ({ ...r, rank }));
+      const first = pending[0];
+      const more = scanned.length >= scanBudget;
+      if (!state || !lastScanned || (!first && !more)) {
         instances.delete(id);
         continue;
       }
-      state.low = cursorOf(first);
+      // Nothing pending before the first pending one (or before the last scanned).
+      state.low = cursorOf(first ?? lastScanned);
       const added = repair ? undefined : state.added;
-      offers.push(...(added ? list.filter((r) => compareCursor(cursorOf(r), added) > 0) : list));
-      state.added = cursorOf(list[list.length - 1] ?? first);
-      if (list.length >= window) refillDue.add(id);
+      offers.push(...(added ? pending.filter((r) => compareCursor(cursorOf(r), added) > 0) : pending));
+      const lastPending = pending.at(-1);
+      if (lastPending) state.added = cursorOf(lastPending);
+      if (more || pending.length >= window) refillDue.add(id);
     }
     const inWindow = new Set(offers.map((o) => `${o.instanceId}/${o.aggregateId}`));
     offers.push(...otpOffers.filter((o) => !inWindow.has(`${o.instanceId}/${o.aggregateId}`)));
@@ -186,33 +195,31 @@ export function makeProducer(
     let cursor = (await loadCheckpoint(pool, CHECKPOINTS.retries)) ?? START;
     let offered = 0;
     for (;;) {
-      const batch = await selectPending(pool, {
+      const page = await selectPending(pool, {
         ...scope,
         eventType: NotificationEvent.retryRequested,
         after: cursor,
         guarded: true,
-        limit: cfg.bulkLimit,
+        limit: SWEEP_PAGE,
       });
-      const last = batch.at(-1);
-      if (!last) break;
-      offered += await enqueuePending(queues, batch, { repair: false, bulkLimit: cfg.bulkLimit });
-      cursor = cursorOf(last);
+      if (!page.last) break;
+      offered += await enqueuePending(queues, page.pending, { repair: false, bulkLimit: cfg.bulkLimit });
+      cursor = page.last;
       await saveCheckpoint(pool, CHECKPOINTS.retries, cursor);
-      if (batch.length < cfg.bulkLimit) break;
+      if (!page.full) break;
     }
     return offered;
   }
 
   /** Every pending event of one type in the window, unguarded, in pages. */
-  async function eachPendingPage(eventType: string, fn: (page: Offer[]) => Promise<void>): Promise<void> {
+  async function eachPendingPage(eventType: string, fn: (pending: Offer[]) => Promise<void>): Promise<void> {
     let cursor: Cursor = START;
     for (;;) {
       const page = await selectPending(pool, { ...scope, eventType, after: cursor, guarded: false, limit: SWEEP_PAGE });
-      const last = page.at(-1);
-      if (!last) return;
-      await fn(page);
-      cursor = cursorOf(last);
-      if (page.length < SWEEP_PAGE) return;
+      if (!page.last) return;
+      if (page.pending.length > 0) await fn(page.pending);
+      cursor = page.last;
+      if (!page.full) return;
     }
   }
 
