@@ -1,5 +1,5 @@
 import { pino } from 'pino';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import {
   buildHttpProviderBody,
@@ -8,14 +8,15 @@ import {
   makeHttpSmsProviderChannel,
   zitadelJsonArgs,
 } from '../../src/channels/http-provider.js';
-import type { EmailMessage, SendContext, SmsMessage } from '../../src/channels/types.js';
+import type { EmailMessage, SmsMessage } from '../../src/channels/types.js';
 import type { HeraldError} from '../../src/errors.js';
 import { ConfigError, isPermanent, isRateLimited } from '../../src/errors.js';
+import { sendContext, useCleanups } from '../helpers/channel-test.js';
 import type { HttpSink, HttpSinkOptions } from '../helpers/http-sink.js';
 import { startHttpSink } from '../helpers/http-sink.js';
 
 const logger = pino({ level: 'silent' });
-const ctx = (signal = new AbortController().signal): SendContext => ({ signal, logger });
+const ctx = sendContext;
 
 const EMAIL: EmailMessage = {
   kind: 'email',
@@ -29,10 +30,7 @@ const EMAIL: EmailMessage = {
 };
 const SMS: SmsMessage = { kind: 'sms', notificationId: 'n-2', instanceId: 'i-1', messageType: 'VerifySMSOTP', to: '+41790000001', text: 'code 1' };
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanups = useCleanups();
 
 async function sink(opts: HttpSinkOptions = {}): Promise<HttpSink> {
   const s = await startHttpSink(opts);

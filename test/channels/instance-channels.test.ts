@@ -1,11 +1,12 @@
 import { pino } from 'pino';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import { isHttpProviderChannel } from '../../src/channels/http-provider.js';
 import { makeInstanceChannels, smtpUrlFor } from '../../src/channels/instance-channels.js';
 import type { EmailMessage, SendContext, SmsMessage } from '../../src/channels/types.js';
 import { PermanentError } from '../../src/errors.js';
 import type { SmtpProvider, TwilioProvider } from '../../src/instance/types.js';
+import { useCleanups } from '../helpers/channel-test.js';
 import { startHttpSink } from '../helpers/http-sink.js';
 import type { SmtpSink } from '../helpers/smtp-sink.js';
 import { startSmtpSink } from '../helpers/smtp-sink.js';
@@ -43,10 +44,7 @@ function smtp(sink: SmtpSink, over: Partial<SmtpProvider> = {}): SmtpProvider {
   };
 }
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanups = useCleanups();
 
 async function sinks(n: number): Promise<SmtpSink[]> {
   const list = await Promise.all(Array.from({ length: n }, () => startSmtpSink()));

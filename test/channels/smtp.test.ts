@@ -1,12 +1,13 @@
 import net from 'node:net';
 
 import { pino } from 'pino';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import { makeSmtpChannel } from '../../src/channels/smtp.js';
 import { classifySmtpError } from '../../src/channels/smtp-errors.js';
-import type { Channel, EmailMessage, SendContext } from '../../src/channels/types.js';
+import type { Channel, EmailMessage } from '../../src/channels/types.js';
 import { HeraldError, isPermanent, PermanentError } from '../../src/errors.js';
+import { sendContext, useCleanups } from '../helpers/channel-test.js';
 import type { SmtpSink, SmtpSinkOptions } from '../helpers/smtp-sink.js';
 import { startSmtpSink } from '../helpers/smtp-sink.js';
 
@@ -27,14 +28,9 @@ function email(overrides: Partial<EmailMessage> = {}): EmailMessage {
   };
 }
 
-function ctx(signal: AbortSignal = new AbortController().signal): SendContext {
-  return { signal, logger };
-}
+const ctx = sendContext;
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const cleanups = useCleanups();
 
 async function setup(
   sinkOpts: SmtpSinkOptions = {},

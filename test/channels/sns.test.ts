@@ -1,11 +1,12 @@
 import { SNSClient } from '@aws-sdk/client-sns';
 import { pino } from 'pino';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import type { SnsChannelOptions } from '../../src/channels/sns.js';
 import { classifySnsError, makeSnsChannel } from '../../src/channels/sns.js';
-import type { Channel, SendContext, SmsMessage } from '../../src/channels/types.js';
+import type { Channel, SmsMessage } from '../../src/channels/types.js';
 import { ConfigError, HeraldError, isPermanent, isRateLimited, PermanentError, RateLimitedError } from '../../src/errors.js';
+import { sendContext, useCleanups } from '../helpers/channel-test.js';
 import type { SnsEndpoint, SnsEndpointOptions } from '../helpers/sns-endpoint.js';
 import { INTERNAL_ERROR, INVALID_PARAMETER, startSnsEndpoint, THROTTLING } from '../helpers/sns-endpoint.js';
 
@@ -24,14 +25,9 @@ function sms(overrides: Partial<SmsMessage> = {}): SmsMessage {
   };
 }
 
-function ctx(signal: AbortSignal = new AbortController().signal): SendContext {
-  return { signal, logger };
-}
+const ctx = sendContext;
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const cleanups = useCleanups();
 
 async function setup(
   endpointOpts: SnsEndpointOptions = {},

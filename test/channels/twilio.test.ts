@@ -1,10 +1,11 @@
 import { pino } from 'pino';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import type { TwilioChannelOptions } from '../../src/channels/twilio.js';
 import { makeTwilioChannel } from '../../src/channels/twilio.js';
-import type { SendContext, SmsMessage } from '../../src/channels/types.js';
+import type { SmsMessage } from '../../src/channels/types.js';
 import { ConfigError, HeraldError, isPermanent, isRateLimited } from '../../src/errors.js';
+import { sendContext, useCleanups } from '../helpers/channel-test.js';
 import type { TwilioEndpoint, TwilioEndpointOptions } from '../helpers/twilio-endpoint.js';
 import { startTwilioEndpoint } from '../helpers/twilio-endpoint.js';
 
@@ -21,14 +22,9 @@ const SMS: SmsMessage = {
   text: 'Your code is 123456',
 };
 
-function ctx(signal: AbortSignal = new AbortController().signal): SendContext {
-  return { signal, logger };
-}
+const ctx = sendContext;
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanups = useCleanups();
 
 async function setup(
   endpointOpts: TwilioEndpointOptions = {},

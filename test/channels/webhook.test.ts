@@ -1,12 +1,13 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
 import { pino } from 'pino';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
-import type { EmailMessage, SendContext, SmsMessage } from '../../src/channels/types.js';
+import type { EmailMessage, SmsMessage } from '../../src/channels/types.js';
 import type { WebhookChannelOptions } from '../../src/channels/webhook.js';
 import { makeWebhookChannel } from '../../src/channels/webhook.js';
 import { ConfigError, HeraldError, isPermanent, isRateLimited, PermanentError, RateLimitedError } from '../../src/errors.js';
+import { sendContext, useCleanups } from '../helpers/channel-test.js';
 import type { HttpSink, HttpSinkOptions } from '../helpers/http-sink.js';
 import { startHttpSink } from '../helpers/http-sink.js';
 
@@ -33,14 +34,9 @@ const SMS: SmsMessage = {
   text: 'Your code is 654321',
 };
 
-function ctx(signal: AbortSignal = new AbortController().signal): SendContext {
-  return { signal, logger };
-}
+const ctx = sendContext;
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const cleanups = useCleanups();
 
 async function setup(
   sinkOpts: HttpSinkOptions = {},
