@@ -100,8 +100,8 @@ function toPending(r: PendingRow): PendingEvent {
  * whole window (1.2 s per 1 000-row page over a 200 000-row backlog, seen in the bench);
  * limited first, it is an index range scan that stops early.
  */
-const PENDING_SQL = `
-WITH ${GUARD}, scanned AS MATERIALIZED (
+/** The next `$7` events of type `$1` after cursor ($2, $3), guarded if `$4`, within MaxTtl. */
+const SCAN_AFTER = `
   SELECT e.* FROM eventstore.events2 e, guard
    WHERE e.aggregate_type = 'notification'
      AND e.event_type = $1
@@ -110,7 +110,10 @@ WITH ${GUARD}, scanned AS MATERIALIZED (
      AND e."position" > EXTRACT(EPOCH FROM now()) - $5::double precision
      AND ${ACTIVE_INSTANCE.replaceAll('$ACTIVE', '$6')}
    ORDER BY e."position", e.in_tx_order
-   LIMIT $7)
+   LIMIT $7`;
+
+const PENDING_SQL = `
+WITH ${GUARD}, scanned AS MATERIALIZED (${SCAN_AFTER})
 SELECT ${PENDING_COLUMNS}, ${NO_LATER_EVENT} AS pending
   FROM scanned e
  ORDER BY e."position", e.in_tx_order`;
@@ -162,17 +165,10 @@ export async function selectPending(db: Queryable, q: AfterQuery): Promise<Scann
  * whatever backlog their instance has). Cheap: an index range scan, no payload returned.
  */
 const DISCOVER_SQL = `
-WITH ${GUARD}
+WITH ${GUARD}, scanned AS (${SCAN_AFTER})
 SELECT ${PENDING_COLUMNS}
-  FROM eventstore.events2 e, guard
- WHERE e.aggregate_type = 'notification'
-   AND e.event_type = $1
-   AND (e."position", e.in_tx_order) > ($2::numeric, $3::integer)
-   AND ($4::boolean IS FALSE OR e."position" < guard.pos)
-   AND e."position" > EXTRACT(EPOCH FROM now()) - $5::double precision
-   AND ${ACTIVE_INSTANCE.replaceAll('$ACTIVE', '$6')}
- ORDER BY e."position", e.in_tx_order
- LIMIT $7`;
+  FROM scanned e
+ ORDER BY e."position", e.in_tx_order`;
 
 export async function discoverRequests(
   db: Queryable,
