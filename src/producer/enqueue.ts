@@ -20,7 +20,9 @@ interface BulkJob {
 }
 
 /** BullMQ's largest priority. */
-const MAX_PRIORITY = 2_097_152;
+const MAX_PRIORITY = 2 ** 21 - 1; // 2 097 151
+/** A rank that gives the lowest priority: work that must never delay a deliverable request. */
+export const LAST_RANK = MAX_PRIORITY;
 
 /**
  * Priority: OTP first; then by rank in the instance's window, so a quiet instance's request

@@ -13,6 +13,11 @@
  * Retries: every RetryRequeueEvery, foreign notification.retry.requested → retry queue.
  * Sweep: every max(10 × RequeueEvery, 30s) the whole MaxTtl window is re-read unguarded
  * (late commits that the guard could not see) and every window is re-offered with repair.
+ * Expired: each sweep also reads up to EXPIRED_PAGES pages behind the window (requests and
+ * retries that were already older than MaxTtl when herald first saw them: it was down, or
+ * started late) from a stored cursor, and offers the pending ones at the lowest priority;
+ * the worker's expiry check cancels them (one writer of outcomes). The cursor stops before
+ * the first one still pending, so a lost job is offered again on the next sweep.
  */
 import type { Pool } from 'pg';
 
@@ -21,7 +26,7 @@ import { NotificationEvent } from '../eventstore/notification-types.js';
 import type { Logger } from '../logger.js';
 import type { Queues } from '../queue/queues.js';
 import { compareCursor, minCursor } from './cursor.js';
-import { enqueuePending, type Offer } from './enqueue.js';
+import { enqueuePending, LAST_RANK, type Offer } from './enqueue.js';
 import { type Listener, listenForRequests } from './listen.js';
 import { makeScheduler, type PassKind } from './schedule.js';
 import {
@@ -30,6 +35,7 @@ import {
   discoverRequests,
   loadCheckpoint,
   saveCheckpoint,
+  selectExpired,
   selectPending,
   selectWindows,
   START,
@@ -43,7 +49,11 @@ const REFILL_EVERY_MS = 250;
 const CHECKPOINT_EVERY_MS = 1000;
 /** Rows per discovery read (instance ids and positions only: cheap). */
 const DISCOVERY_PAGE = 5000;
-const CHECKPOINTS = { discovery: 'producer.requests', retries: 'producer.retries' } as const;
+/** Pages (of SWEEP_PAGE rows) read behind the window per sweep: the eventstore can be large. */
+export const EXPIRED_PAGES = 10;
+/** Pages `herald reconcile` reads behind the window (1M rows); the sweeps go on from there. */
+const RECONCILE_EXPIRED_PAGES = 1000;
+const CHECKPOINTS = { discovery: 'producer.requests', retries: 'producer.retries', expired: 'producer.expired' } as const;
 
 export interface Producer {
   start(): void;
@@ -54,12 +64,22 @@ export interface Producer {
   tickRetries(): Promise<number>;
   /** Re-reads the whole window unguarded and re-offers every instance's window, repairing. */
   sweep(): Promise<number>;
-  /** Enqueues every pending notification inside MaxTtl, ignoring windows (`herald reconcile`). */
+  /**
+   * Offers pending notifications that are already older than MaxTtl (at most `pages` pages
+   * from the stored cursor) so that the worker cancels them.
+   */
+  tickExpired(pages?: number): Promise<number>;
+  /**
+   * Enqueues every pending notification inside MaxTtl, ignoring windows, and the expired ones
+   * behind it (`herald reconcile`).
+   */
   reconcile(): Promise<number>;
 }
 
 export interface ProducerOptions {
   readonly instanceWindow?: number;
+  /** Rows per page of the expired scan. @defaultValue SWEEP_PAGE */
+  readonly expiredPage?: number;
   /** LISTEN for the notify trigger (started with start()). @defaultValue true */
   readonly listen?: boolean;
 }
@@ -223,6 +243,35 @@ export function makeProducer(
     }
   }
 
+  /**
+   * Reads behind the window from the stored cursor, at most `pages` pages, and offers what
+   * is still pending there (the worker's expiry check cancels it). The cursor is saved just
+   * before the first pending row (or after the last row read when none is pending), so a
+   * row whose job is lost is read again; finished rows are read once.
+   */
+  async function tickExpired(pages = EXPIRED_PAGES): Promise<number> {
+    const saved = (await loadCheckpoint(pool, CHECKPOINTS.expired)) ?? START;
+    let cursor = saved;
+    let hold: Cursor | undefined;
+    let offered = 0;
+    for (let page = 0; page < pages; page++) {
+      const read = await selectExpired(pool, { ...scope, after: cursor, limit: opts.expiredPage ?? SWEEP_PAGE });
+      if (!read.last) break;
+      const first = read.pending[0];
+      if (first) {
+        hold ??= { position: first.position, inTxOrder: first.inTxOrder - 1 };
+        const offers = read.pending.map((e) => ({ ...e, rank: LAST_RANK }));
+        offered += await enqueuePending(queues, offers, { repair: true, bulkLimit: cfg.bulkLimit });
+      }
+      cursor = read.last;
+      if (!read.full) break;
+    }
+    const next = hold ?? cursor;
+    if (compareCursor(next, saved) > 0) await saveCheckpoint(pool, CHECKPOINTS.expired, next);
+    if (offered > 0) logger.info({ offered }, 'requests older than MaxTtl offered for cancellation');
+    return offered;
+  }
+
   async function sweep(): Promise<number> {
     await eachPendingPage(NotificationEvent.requested, async (page) => {
       for (const e of page) {
@@ -236,6 +285,7 @@ export function makeProducer(
     });
     repairNext = true;
     offered += await fill(new Set(instances.keys()));
+    offered += await tickExpired();
     logger.debug({ offered, instances: instances.size }, 'sweep done');
     return offered;
   }
@@ -247,6 +297,7 @@ export function makeProducer(
         offered += await enqueuePending(queues, page, { repair: true, bulkLimit: cfg.bulkLimit });
       });
     }
+    offered += await tickExpired(RECONCILE_EXPIRED_PAGES);
     return offered;
   }
 
@@ -279,6 +330,7 @@ export function makeProducer(
     tickRequests: () => requestsPass({ all: true, refill: true }),
     tickRetries,
     sweep,
+    tickExpired,
     reconcile,
   };
 }

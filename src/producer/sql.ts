@@ -1,6 +1,7 @@
 /**
  * The producer's SQL. Pending = a notification event with no later event on its aggregate
- * (ZITADEL's worker selection), within the MaxTtl window.
+ * (ZITADEL's worker selection), within the MaxTtl window — or, for the expired scan, behind
+ * it (ZITADEL skips those; herald cancels them).
  *
  * Reads are guarded: only rows below the start of the oldest open ZITADEL pusher
  * transaction are read (ZITADEL's projection guard), so an event that commits late with a
@@ -154,6 +155,44 @@ export async function selectPending(db: Queryable, q: AfterQuery): Promise<Scann
   const last = rows.at(-1);
   return {
     pending: rows.filter((r) => r.pending === true).map(toPending),
+    last: last ? { position: last.position, inTxOrder: last.in_tx_order } : undefined,
+    full: rows.length >= q.limit,
+  };
+}
+
+/**
+ * Expired: requests and retries that fell out of the MaxTtl window still pending (herald
+ * was down, or started after they were written). The same index range scan as above, on
+ * the other side of the window (position at or below now − MaxTtl, below the guard), over
+ * both event types, limited before the pending check; the caller walks it with a cursor.
+ */
+const EXPIRED_SQL = `
+WITH ${GUARD}, scanned AS MATERIALIZED (
+  SELECT e.* FROM eventstore.events2 e, guard
+   WHERE e.aggregate_type = 'notification'
+     AND e.event_type IN ('notification.requested', 'notification.retry.requested')
+     AND (e."position", e.in_tx_order) > ($1::numeric, $2::integer)
+     AND e."position" < guard.pos
+     AND e."position" <= EXTRACT(EPOCH FROM now()) - $3::double precision
+     AND ${ACTIVE_INSTANCE.replaceAll('$ACTIVE', '$4')}
+   ORDER BY e."position", e.in_tx_order
+   LIMIT $5)
+SELECT ${PENDING_COLUMNS}, ${NO_LATER_EVENT} AS pending
+  FROM scanned e
+ ORDER BY e."position", e.in_tx_order`;
+
+/** The next `limit` notification events older than the window after the cursor; the pending ones. */
+export async function selectExpired(db: Queryable, q: WindowQuery & { after: Cursor; limit: number }): Promise<ScannedPage> {
+  const { rows } = await db.query<PendingRow & { pending: boolean }>(EXPIRED_SQL, [
+    q.after.position,
+    q.after.inTxOrder,
+    q.windowMs / 1000,
+    q.activeInstancesMs / 1000,
+    q.limit,
+  ]);
+  const last = rows.at(-1);
+  return {
+    pending: rows.filter((r) => r.pending).map(toPending),
     last: last ? { position: last.position, inTxOrder: last.in_tx_order } : undefined,
     full: rows.length >= q.limit,
   };

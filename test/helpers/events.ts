@@ -17,6 +17,8 @@ export interface ZitadelEvent {
   readonly revision?: number;
   /** Overrides created_at (e.g. to make a request look old). */
   readonly createdAt?: Date;
+  /** Overrides position (epoch seconds), e.g. to write a request as if herald had been down. */
+  readonly position?: number;
 }
 
 /** Inserts the events in one transaction, in order; returns their sequences. */
@@ -34,7 +36,8 @@ export async function insertZitadelEvents(pool: pg.Pool, events: readonly Zitade
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8,
            COALESCE((SELECT max("sequence") FROM eventstore.events2
                       WHERE instance_id = $1 AND aggregate_type = $3 AND aggregate_id = $4), 0) + 1,
-           COALESCE($9::timestamptz, statement_timestamp()), EXTRACT(EPOCH FROM clock_timestamp()), $10)
+           COALESCE($9::timestamptz, statement_timestamp()),
+           COALESCE($11::numeric, EXTRACT(EPOCH FROM clock_timestamp())), $10)
          RETURNING "sequence"`,
         [
           e.instanceId,
@@ -47,6 +50,7 @@ export async function insertZitadelEvents(pool: pg.Pool, events: readonly Zitade
           e.payload === undefined || e.payload === null ? null : JSON.stringify(e.payload),
           e.createdAt ?? null,
           i,
+          e.position ?? null,
         ],
       );
       sequences.push(Number(rows[0]?.sequence));

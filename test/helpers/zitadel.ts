@@ -83,7 +83,7 @@ export async function requestNotification(
   pool: pg.Pool,
   user: DemoUser,
   overrides: Record<string, unknown> = {},
-  opts: { code?: string; createdAt?: Date } = {},
+  opts: { code?: string; createdAt?: Date; position?: number } = {},
 ): Promise<string> {
   const aggregateId = newId();
   await insertZitadelEvents(pool, [
@@ -95,6 +95,7 @@ export async function requestNotification(
       owner: user.orgId,
       payload: { request: requestFor(user, overrides, opts.code) },
       ...(opts.createdAt ? { createdAt: opts.createdAt } : {}),
+      ...(opts.position === undefined ? {} : { position: opts.position }),
     },
   ]);
   return aggregateId;
