@@ -48,19 +48,27 @@ export interface StartOptions {
   readonly producerLoops?: boolean;
   readonly onOutcome?: OutcomeListener;
   /**
-   * Serve /healthz, /readyz, /metrics (and /dashboard in the dashboard role) on
+   * Serve /healthz, /readyz, /metrics (and /dashboard in the dashboard and all roles) on
    * cfg.http.port. The CLI always does; in-process tests opt in (with port 0).
    */
   readonly http?: { readonly host?: string };
 }
 
-function expand(roles: readonly Role[]): Set<Role> {
+/** `all` (the default) is every role, the dashboard included. */
+export function expand(roles: readonly Role[]): Set<Role> {
   const set = new Set(roles.length === 0 ? (['all'] as Role[]) : roles);
   if (set.has('all')) {
     set.delete('all');
-    for (const r of ['producer', 'worker', 'retry-worker'] as const) set.add(r);
+    for (const r of ['producer', 'worker', 'retry-worker', 'dashboard'] as const) set.add(r);
   }
   return set;
+}
+
+/** How the dashboard is served, for the start log. */
+function dashboardAccess(dashboard: Config['dashboard']): string {
+  return dashboard.user !== undefined && dashboard.password !== undefined
+    ? 'basic auth'
+    : 'loopback clients only (no HERALD_DASHBOARD_USER/PASSWORD)';
 }
 
 export async function startHerald(
@@ -97,7 +105,7 @@ export async function startHerald(
       http = await startOpsServer({
         port: cfg.http.port,
         ...(opts.http.host === undefined ? {} : { host: opts.http.host }),
-        logger: roleLogger(active.has('dashboard') ? 'dashboard' : 'ops'),
+        logger: roleLogger(active.size === 1 && active.has('dashboard') ? 'dashboard' : 'ops'),
         registry: m.registry,
         readiness,
         ...(active.has('dashboard') ? { dashboard: { queues, ...cfg.dashboard } } : {}),
@@ -159,7 +167,8 @@ export async function startHerald(
     releasers.add('workers', () => closeWorkers(workers, cfg.shutdownGraceMs, logger));
     if (producer && opts.producerLoops !== false) producer.start();
     started = true;
-    logger.info({ workers: n.workers, retryWorkers: n.retryWorkers, httpPort: http?.port }, 'herald started');
+    const dashboard = http && active.has('dashboard') ? { dashboard: `/dashboard: ${dashboardAccess(cfg.dashboard)}` } : {};
+    logger.info({ workers: n.workers, retryWorkers: n.retryWorkers, httpPort: http?.port, ...dashboard }, 'herald started');
 
     let stopping: Promise<void> | undefined;
     return {

@@ -2,8 +2,9 @@
  * The ops HTTP server, in every role, on HERALD_HTTP_PORT: /healthz, /readyz, /metrics, and
  * (dashboard role) Bull Board under /dashboard behind basic auth.
  *
- * The dashboard without credentials binds the whole server to loopback only: an open board
- * that can retry or remove jobs must never be reachable from the network by accident.
+ * The dashboard without credentials answers loopback clients only (403 to any other peer):
+ * an open board that can retry or remove jobs must never be reachable from the network by
+ * accident, while /healthz, /readyz and /metrics stay on the configured host for probes.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
@@ -24,7 +25,7 @@ export const LOOPBACK = '127.0.0.1';
 export interface OpsServerOptions {
   /** 0 picks a free port (tests); the bound one is OpsServer.port. */
   readonly port: number;
-  /** @defaultValue 0.0.0.0 (127.0.0.1 when the dashboard has no credentials) */
+  /** @defaultValue 0.0.0.0 */
   readonly host?: string;
   readonly logger: Logger;
   readonly registry: Registry;
@@ -52,10 +53,21 @@ function sameSecret(given: string, expected: string): boolean {
   return timingSafeEqual(a, b);
 }
 
+/** A peer on this host's loopback (IPv4 127/8, ::1, or IPv4-mapped 127/8). */
+export function isLoopbackPeer(address: string | undefined): boolean {
+  const a = address?.startsWith('::ffff:') ? address.slice('::ffff:'.length) : address;
+  return a === '::1' || (a !== undefined && /^127\.\d+\.\d+\.\d+$/.test(a));
+}
+
 async function addDashboard(app: FastifyInstance, opts: NonNullable<OpsServerOptions['dashboard']>): Promise<void> {
   const { user, password } = opts;
   await app.register(async (scope) => {
-    if (user !== undefined && password !== undefined) {
+    if (user === undefined || password === undefined) {
+      scope.addHook('onRequest', async (req, reply) => {
+        if (isLoopbackPeer(req.socket.remoteAddress)) return;
+        return reply.status(403).send({ error: 'the dashboard has no HERALD_DASHBOARD_USER/PASSWORD: loopback clients only' });
+      });
+    } else {
       await scope.register(basicAuth, {
         authenticate: { realm: 'herald' },
         async validate(givenUser, givenPassword) {
@@ -73,8 +85,8 @@ async function addDashboard(app: FastifyInstance, opts: NonNullable<OpsServerOpt
 export async function startOpsServer(opts: OpsServerOptions): Promise<OpsServer> {
   const logger = opts.logger.child({ component: 'http' });
   const open = opts.dashboard !== undefined && (opts.dashboard.user === undefined || opts.dashboard.password === undefined);
-  const host = open ? LOOPBACK : (opts.host ?? ALL_INTERFACES);
-  if (open) logger.warn({ host }, 'dashboard without HERALD_DASHBOARD_USER/PASSWORD: listening on loopback only');
+  const host = opts.host ?? ALL_INTERFACES;
+  if (open) logger.warn({ host }, 'dashboard without HERALD_DASHBOARD_USER/PASSWORD: served to loopback clients only');
 
   // fastify's own request logging would log URLs and headers; errors are logged below.
   const app = fastify({ logger: false, forceCloseConnections: true });
