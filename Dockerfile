@@ -1,7 +1,11 @@
 # herald: multi-stage build, production dependencies only, non-root.
 # The build stage runs the same commands as the README/CI (npm ci, tsc via `npm run build`);
 # the image starts herald as `npm start` does (bin/herald.js), with `herald` as entrypoint.
-FROM node:20-bookworm-slim AS build
+# Node: the current LTS line (26, "Lithium", Active LTS until 2027-10-20, end of life
+# 2029-04-30) on Debian 13; Node 20 reached end of life on 2026-04-30. The test suite runs on
+# Node 20.19+ as well (package.json `engines`); see the README's "Node.js versions".
+ARG NODE_IMAGE=node:26-trixie-slim
+FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts
@@ -9,7 +13,7 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 RUN npm run build
 
-FROM node:20-bookworm-slim AS runtime
+FROM ${NODE_IMAGE} AS runtime
 ENV NODE_ENV=production HERALD_HTTP_PORT=8080
 WORKDIR /app
 COPY package.json package-lock.json ./
@@ -18,7 +22,8 @@ COPY --from=build /app/dist ./dist
 COPY bin ./bin
 RUN ln -s /app/bin/herald.js /usr/local/bin/herald && mkdir -p /app/outbox && chown node:node /app/outbox
 USER node
-# /healthz, /readyz, /metrics in every role; /dashboard in the dashboard role.
+# /healthz, /readyz, /metrics in every role; /dashboard in the dashboard and all roles
+# (without HERALD_DASHBOARD_USER/PASSWORD it answers loopback clients only).
 EXPOSE 8080
 # Liveness only (process up and serving HTTP); orchestrators should probe /readyz for traffic.
 # The slim image has no curl: Node's fetch does the probe. Loopback works in every role.
