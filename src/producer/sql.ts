@@ -165,6 +165,8 @@ export async function selectPending(db: Queryable, q: AfterQuery): Promise<Scann
  * was down, or started after they were written). The same index range scan as above, on
  * the other side of the window (position at or below now − MaxTtl, below the guard), over
  * both event types, limited before the pending check; the caller walks it with a cursor.
+ * The bound is numeric (not double precision) so that it is an index condition: once the
+ * cursor reaches the window, the scan stops there instead of filtering the window's rows.
  */
 const EXPIRED_SQL = `
 WITH ${GUARD}, scanned AS MATERIALIZED (
@@ -173,7 +175,7 @@ WITH ${GUARD}, scanned AS MATERIALIZED (
      AND e.event_type IN ('notification.requested', 'notification.retry.requested')
      AND (e."position", e.in_tx_order) > ($1::numeric, $2::integer)
      AND e."position" < guard.pos
-     AND e."position" <= EXTRACT(EPOCH FROM now()) - $3::double precision
+     AND e."position" <= EXTRACT(EPOCH FROM now()) - $3::numeric
      AND ${ACTIVE_INSTANCE.replaceAll('$ACTIVE', '$4')}
    ORDER BY e."position", e.in_tx_order
    LIMIT $5)
