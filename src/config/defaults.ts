@@ -7,12 +7,20 @@ import type { Config, NotificationsConfig } from './types.js';
 export const SECOND = 1000;
 export const MINUTE = 60 * SECOND;
 
-/** ZITADEL's defaults.yaml `Notifications:` block (v2.66), key for key. */
+/**
+ * ZITADEL's defaults.yaml `Notifications:` block (v2.66), key for key — except the two
+ * concurrencies, which are herald's own. They keep ZITADEL's meaning (sends in flight per
+ * process) but ZITADEL's 1 made each process send one message at a time: a send waits on
+ * the network (SMTP, SNS, HTTP) and on two Postgres round trips, so one worker process
+ * with the defaults must not be what limits throughput. 20 request sends in flight keep a
+ * process busy even with a provider that answers in ~100 ms; the retry queue only carries
+ * retry events written by someone else (and expired ones), so 5 is plenty.
+ */
 export const NOTIFICATIONS_DEFAULTS = {
-  workers: 1,
+  workers: 20,
   bulkLimit: 10,
   requeueEveryMs: 2 * SECOND,
-  retryWorkers: 1,
+  retryWorkers: 5,
   retryRequeueEveryMs: 2 * SECOND,
   handleActiveInstancesMs: 0,
   transactionDurationMs: 1 * MINUTE,

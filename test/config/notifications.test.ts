@@ -51,12 +51,12 @@ const KEYS: [string, keyof NotificationsConfig, string, number][] = [
 ];
 
 describe('Notifications defaults', () => {
-  it("match ZITADEL's defaults.yaml", () => {
+  it("match ZITADEL's defaults.yaml, except herald's own concurrencies", () => {
     expect(load({}).notifications).toEqual({
-      workers: 1,
+      workers: 20, // ZITADEL: 1 (one send at a time per process)
       bulkLimit: 10,
       requeueEveryMs: 2_000,
-      retryWorkers: 1,
+      retryWorkers: 5, // ZITADEL: 1
       retryRequeueEveryMs: 2_000,
       handleActiveInstancesMs: 0,
       transactionDurationMs: 60_000,
