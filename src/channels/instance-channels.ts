@@ -21,7 +21,7 @@
 import { createHash } from 'node:crypto';
 import net from 'node:net';
 
-import { PermanentError } from '../errors.js';
+import { isConfigError, PermanentError } from '../errors.js';
 import type { Lru } from '../instance/lru.js';
 import { makeLru } from '../instance/lru.js';
 import type { EmailProvider, SmsProvider, SmtpProvider } from '../instance/types.js';
@@ -140,8 +140,21 @@ export function makeInstanceChannels(opts: InstanceChannelsOptions): InstanceCha
     return pooled.leases === 0 ? closeNow(instanceId, pooled, why) : Promise.resolve();
   }
 
-  /** Every provider kind's channel, built from validated settings (throws the cancel reason). */
+  /**
+   * Every provider kind's channel, built from validated settings. A setting a channel refuses
+   * (ConfigError: a Twilio sid without AC, an empty token) is the instance admin's, not the
+   * operator's: it cancels the notification instead of being retried.
+   */
   function build(kind: Kind, instanceId: string, provider: EmailProvider | SmsProvider): Channel<Message> {
+    try {
+      return buildChannel(kind, instanceId, provider);
+    } catch (err) {
+      if (isConfigError(err)) throw invalid(`provider settings are invalid: ${err.message}`);
+      throw err;
+    }
+  }
+
+  function buildChannel(kind: Kind, instanceId: string, provider: EmailProvider | SmsProvider): Channel<Message> {
     const logger = opts.logger.child({ instanceId });
     if (provider.kind === 'http') {
       const http = { endpoint: provider.endpoint, providerId: provider.id, description: provider.description, egress, logger };
