@@ -189,11 +189,23 @@ export function makeInstanceChannels(opts: InstanceChannelsOptions): InstanceCha
     if ('problem' in provider && provider.problem) throw provider.problem;
     if (provider.kind === 'http') parseProviderEndpoint(provider.endpoint);
     const print = fingerprint(provider);
-    const first = current(kind, instanceId, provider, print);
+    let mine = current(kind, instanceId, provider, print);
+    /** The channel this send runs on: the picked one, or a new one if it was retired meanwhile. */
+    const lease = (): Pooled => {
+      if (!mine.retired) return mine;
+      const latest = pools[kind].get(instanceId);
+      if (latest && !latest.retired && latest.fingerprint !== print) {
+        // The config changed after this notification picked its channel: finish on a one-off
+        // channel (closed after the send) rather than push the new config's channel out.
+        return { fingerprint: print, channel: build(kind, instanceId, provider), leases: 0, retired: true };
+      }
+      mine = current(kind, instanceId, provider, print);
+      return mine;
+    };
     return {
-      name: first.channel.name,
+      name: mine.channel.name,
       async send(message: M, ctx: SendContext): Promise<SendResult> {
-        const pooled = current(kind, instanceId, provider, print);
+        const pooled = lease();
         pooled.leases++;
         try {
           return await pooled.channel.send(message, ctx);
