@@ -103,6 +103,20 @@ describe('instance channels: SMTP pools', () => {
     expect(a!.connections).toBe(2); // the first pool was closed, a new one connected
   });
 
+  it('a send picked before a config change finishes on the old config without pushing the new pool out', async () => {
+    const [oldSink, newSink] = await sinks(2);
+    const c = channels();
+    const before = c.email('i-1', smtp(oldSink!));
+    const after = c.email('i-1', smtp(newSink!)); // retires the old pool
+    await after.send(mail('i-1'), ctx);
+    await before.send(mail('i-1'), ctx);
+    await after.send(mail('i-1'), ctx);
+    expect(oldSink!.messages).toHaveLength(1);
+    await newSink!.waitFor(2);
+    expect(newSink!.connections).toBe(1); // the new pool stayed open across the old send
+    expect(c.size).toBe(1);
+  });
+
   it('forget closes the instance channels', async () => {
     const [a] = await sinks(1);
     const c = channels();
