@@ -15,6 +15,7 @@ import { makePool } from './eventstore/pool.js';
 import { makeInstanceSettings } from './instance/settings.js';
 import { makeReleasers } from './lifecycle.js';
 import type { Logger } from './logger.js';
+import { egressPolicyOf } from './net/egress.js';
 import { makeReadinessProbe } from './ops/health.js';
 import { makeMetrics, type Metrics } from './ops/metrics.js';
 import { type OpsServer, startOpsServer } from './ops/server.js';
@@ -133,7 +134,7 @@ export async function startHerald(
       // second per instance and org (not on every job): console changes apply within 1 s.
       const instance = {
         settings: makeInstanceSettings({ pool, keyring, logger, versionTtlMs: SETTINGS_CHECK_MS }),
-        channels: makeInstanceChannels({ logger }),
+        channels: makeInstanceChannels({ logger, egress: egressPolicyOf(cfg.egressAllow) }),
       };
       const texts = makeCustomTextSource({ db: pool, versionTtlMs: SETTINGS_CHECK_MS });
       releasers.add('instance channels', () => instance.channels.close());

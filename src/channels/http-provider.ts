@@ -12,64 +12,28 @@
  *   "args": { "code": "…", "displayName": "…", "expiry": 300000000000, … } }        // lowerCamel keys
  * ```
  *
- * The Channel port carries only the rendered message, so `send` fills templateData with the
- * rendered subject/text and sends no args. To send ZITADEL's full body the worker calls
- * `sendZitadel(message, payload, ctx)` with the unrendered pieces (templateData) and the
- * template args; `isHttpProviderChannel` tells the two kinds of channel apart. Unlike
- * herald's own webhook there is no signature and no herald field: ZITADEL 2.66 has neither.
+ * The pieces ZITADEL sends besides the recipient (unrendered templateData, args, the event
+ * type) travel on the message itself (`message.zitadel`, filled by the worker); a message
+ * without them is sent with the rendered subject/text and no args. Unlike herald's own
+ * webhook there is no signature and no herald field: ZITADEL 2.66 has neither.
+ *
+ * The endpoint is the instance admin's input: requests go through herald's bounded HTTP
+ * client (src/net/http.ts) with the egress rule, no redirects, a bounded answer and timeouts.
  */
-import { coerceError, ConfigError, HeraldError, PermanentError, RateLimitedError } from '../errors.js';
+import { PermanentError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import type { Channel, EmailMessage, SendContext, SendResult, SmsMessage } from './types.js';
+import type { EgressPolicy } from '../net/egress.js';
+import { STRICT_EGRESS } from '../net/egress.js';
+import { makeHttpClient } from '../net/http.js';
+import { statusError, transportError } from './http-outcome.js';
+import type { Channel, EmailMessage, JsonValue, SendContext, SendResult, SmsMessage, ZitadelPayload, ZitadelTemplateData } from './types.js';
 
-export type JsonValue = string | number | boolean | null | readonly JsonValue[] | { readonly [key: string]: JsonValue };
-
-/** templates.TemplateData with its JSON tags; every field is omitempty. */
-export interface ZitadelTemplateData {
-  readonly title?: string;
-  readonly preHeader?: string;
-  readonly subject?: string;
-  readonly greeting?: string;
-  readonly text?: string;
-  readonly url?: string;
-  readonly buttonText?: string;
-  readonly primaryColor?: string;
-  readonly backgroundColor?: string;
-  readonly fontColor?: string;
-  readonly logoUrl?: string;
-  readonly fontUrl?: string;
-  readonly fontFaceFamily?: string;
-  readonly fontFamily?: string;
-  readonly includeFooter?: boolean;
-  readonly footerText?: string;
-}
-
-export interface ZitadelPayload {
-  /** The notification's event type in worker mode: `notification.requested` or `notification.retry.requested`. */
-  readonly eventType: string;
-  readonly templateData: ZitadelTemplateData;
-  /**
-   * The template args under ZITADEL's names (Code, DisplayName, Expiry, …), valued as Go
-   * marshals them: Expiry in nanoseconds, LoginNames an array or null. Keys are lower-camelled here.
-   */
-  readonly args: Readonly<Record<string, JsonValue | undefined>>;
-}
+export type { JsonValue, ZitadelPayload, ZitadelTemplateData } from './types.js';
 
 export interface HttpProviderBody {
   readonly contextInfo: Readonly<Record<string, JsonValue>>;
   readonly templateData: ZitadelTemplateData;
   readonly args?: Readonly<Record<string, JsonValue>>;
-}
-
-export interface HttpProviderChannel<M extends EmailMessage | SmsMessage> extends Channel<M> {
-  /** Sends ZITADEL's full body: the unrendered template data and the args. */
-  sendZitadel(message: M, payload: ZitadelPayload, ctx: SendContext): Promise<SendResult>;
-}
-
-export function isHttpProviderChannel<M extends EmailMessage | SmsMessage>(
-  channel: Channel<M>,
-): channel is HttpProviderChannel<M> {
-  return typeof (channel as Partial<HttpProviderChannel<M>>).sendZitadel === 'function';
 }
 
 export interface HttpProviderOptions {
@@ -81,6 +45,8 @@ export interface HttpProviderOptions {
   readonly logger: Logger;
   /** Bound on one request. @defaultValue 10000 */
   readonly timeoutMs?: number;
+  /** The egress rule the endpoint's addresses must pass. @defaultValue STRICT_EGRESS */
+  readonly egress?: EgressPolicy;
 }
 
 const DEFAULT_TIMEOUT_MS = 10_000;
@@ -117,7 +83,7 @@ export function buildHttpProviderBody(
   };
 }
 
-/** What `send` (no ZITADEL payload) puts in templateData: the rendered message. */
+/** What is sent without a ZITADEL payload: the rendered message. */
 function renderedPayload(message: EmailMessage | SmsMessage): ZitadelPayload {
   return {
     eventType: 'notification.requested',
@@ -126,56 +92,44 @@ function renderedPayload(message: EmailMessage | SmsMessage): ZitadelPayload {
   };
 }
 
-function statusError(status: number): Error {
-  if (status === 429) return Object.assign(new RateLimitedError('HTTP_PROVIDER_RATE_LIMITED', 'http provider answered 429'), { status });
-  if (status >= 500 || status === 408) {
-    return Object.assign(new HeraldError('HTTP_PROVIDER_UNAVAILABLE', `http provider answered ${status}`), { status });
-  }
-  // Other 4xx, and 3xx: a redirect is not followed, so it can never succeed either.
-  return Object.assign(new PermanentError('HTTP_PROVIDER_REJECTED', `http provider rejected the notification with ${status}`), {
-    status,
-  });
-}
+const LABELS = { code: 'HTTP_PROVIDER', what: 'http provider' } as const;
 
-function transportError(err: unknown, timeout: AbortSignal, caller: AbortSignal, timeoutMs: number): Error {
-  if (timeout.aborted) return new HeraldError('HTTP_PROVIDER_TIMEOUT', `http provider did not answer within ${timeoutMs} ms`);
-  if (caller.aborted) return new HeraldError('HTTP_PROVIDER_ABORTED', 'http provider request aborted');
-  const cause = (coerceError(err) as Error & { cause?: { code?: unknown } }).cause;
-  const code = typeof cause?.code === 'string' ? cause.code : coerceError(err).name;
-  return new HeraldError('HTTP_PROVIDER_UNAVAILABLE', `http provider request failed: ${code}`);
-}
-
-function makeHttpProviderChannel<M extends EmailMessage | SmsMessage>(
-  name: string,
-  opts: HttpProviderOptions,
-): HttpProviderChannel<M> {
+/**
+ * The endpoint as a URL, or the PermanentError that cancels: a setting that can never work
+ * is not retried. The text names the rule, never the endpoint (it may hold a token).
+ */
+export function parseProviderEndpoint(endpoint: string): URL {
   let url: URL;
   try {
-    url = new URL(opts.endpoint);
+    url = new URL(endpoint);
   } catch {
-    throw new ConfigError('http provider endpoint is not a valid URL');
+    throw new PermanentError('PROVIDER_SETTINGS_INVALID', "the instance's HTTP provider endpoint is not a valid URL");
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ConfigError('http provider endpoint must be http or https');
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new PermanentError('PROVIDER_SETTINGS_INVALID', "the instance's HTTP provider endpoint must be an http:// or https:// URL");
+  }
+  return url;
+}
+
+function makeHttpProviderChannel<M extends EmailMessage | SmsMessage>(name: string, opts: HttpProviderOptions): Channel<M> {
+  const url = parseProviderEndpoint(opts.endpoint);
   const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const provider = { id: opts.providerId, description: opts.description };
-  let closed = false;
+  const client = makeHttpClient({ timeoutMs, egress: opts.egress ?? STRICT_EGRESS });
 
-  async function sendZitadel(message: M, payload: ZitadelPayload, ctx: SendContext): Promise<SendResult> {
-    if (closed) throw new HeraldError('CHANNEL_CLOSED', 'http provider channel is closed');
-    const body = JSON.stringify(buildHttpProviderBody(message, provider, payload));
-    const timeout = AbortSignal.timeout(timeoutMs);
-    const signal = AbortSignal.any([ctx.signal, timeout]);
+  async function send(message: M, ctx: SendContext): Promise<SendResult> {
+    const body = JSON.stringify(buildHttpProviderBody(message, provider, message.zitadel ?? renderedPayload(message)));
     const started = Date.now();
-    let res: Response;
+    let answer;
     try {
-      res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body, signal, redirect: 'manual' });
-      await res.arrayBuffer().catch(() => undefined); // drain so the connection is reused
+      answer = await client.post(url, body, { 'content-type': 'application/json' }, ctx.signal);
     } catch (err) {
-      throw transportError(err, timeout, ctx.signal, timeoutMs);
+      throw transportError(LABELS, err, timeoutMs);
     }
-    if (res.status < 200 || res.status >= 300) throw statusError(res.status);
+    const failed = statusError(LABELS, answer);
+    if (failed) throw failed;
     ctx.logger.debug(
-      { channel: name, messageType: message.messageType, status: res.status, durationMs: Date.now() - started },
+      { channel: name, messageType: message.messageType, status: answer.status, durationMs: Date.now() - started },
       'notification accepted by http provider',
     );
     return {};
@@ -183,19 +137,18 @@ function makeHttpProviderChannel<M extends EmailMessage | SmsMessage>(
 
   return {
     name,
-    send: (message, ctx) => sendZitadel(message, renderedPayload(message), ctx),
-    sendZitadel,
+    send,
     async close() {
-      closed = true;
+      client.close();
     },
   };
 }
 
-export function makeHttpEmailProviderChannel(opts: HttpProviderOptions): HttpProviderChannel<EmailMessage> {
+export function makeHttpEmailProviderChannel(opts: HttpProviderOptions): Channel<EmailMessage> {
   return makeHttpProviderChannel<EmailMessage>('http-email', opts);
 }
 
-export function makeHttpSmsProviderChannel(opts: HttpProviderOptions): HttpProviderChannel<SmsMessage> {
+export function makeHttpSmsProviderChannel(opts: HttpProviderOptions): Channel<SmsMessage> {
   return makeHttpProviderChannel<SmsMessage>('http-sms', opts);
 }
 

@@ -1,51 +1,75 @@
 /**
  * Channels for an instance's own providers (from the eventstore, src/instance), reused
- * across jobs: one pooled nodemailer transport per (instance, provider id, config), built by
- * makeSmtpChannel. A changed config (new password, host, …) or another active provider
- * closes the old pool and opens a new one; at most `maxPools` instances keep a channel of
- * each kind, the least recently used is closed first; `forget` closes an instance's
- * channels (instance removed). Channels handed out are views whose close() does nothing:
- * their lifetime belongs to this module, so a caller cannot close a shared pool.
+ * across jobs: one channel (an SMTP pool, an HTTP client, a Twilio client) per (instance,
+ * kind, config). A changed config or another active provider retires the old channel; at
+ * most `maxPools` instances keep a channel of each kind, the least recently used is retired
+ * first; `forget` retires an instance's channels (instance removed).
+ *
+ * Retiring never cuts a send short: every send holds a lease on the channel it runs on, and
+ * a retired channel is closed when its last lease ends. Channels handed out are views whose
+ * send leases the instance's current channel (building it again if it was retired meanwhile)
+ * and whose close() does nothing, so a caller can neither close a shared pool nor hit one
+ * that was closed under it (no CHANNEL_CLOSED race, no attempt used for one).
+ *
+ * Everything an instance admin set is attacker input. Settings are validated when the
+ * channel is picked, and one that can never work (a host that is not a host name or an IP
+ * literal, a bad port, an endpoint that is not an http(s) URL, a sender that is not one plain
+ * address) throws a PermanentError naming the rule: the notification is canceled at once.
+ * nodemailer gets an options object of fixed keys, never a URL, and every address connected
+ * to passes the egress rule (src/net/egress.ts).
  */
 import { createHash } from 'node:crypto';
+import net from 'node:net';
 
+import { isConfigError, PermanentError } from '../errors.js';
 import type { Lru } from '../instance/lru.js';
 import { makeLru } from '../instance/lru.js';
 import type { EmailProvider, SmsProvider, SmtpProvider } from '../instance/types.js';
 import type { Logger } from '../logger.js';
-import type { HttpProviderChannel } from './http-provider.js';
-import { makeHttpEmailProviderChannel, makeHttpSmsProviderChannel } from './http-provider.js';
-import type { SmtpChannelOptions } from './smtp.js';
+import type { EgressPolicy } from '../net/egress.js';
+import { isHostName, STRICT_EGRESS } from '../net/egress.js';
+import { plainAddress, safeDisplayName } from './address.js';
+import { makeHttpEmailProviderChannel, makeHttpSmsProviderChannel, parseProviderEndpoint } from './http-provider.js';
+import type { SmtpChannelOptions, SmtpServer } from './smtp.js';
 import { makeSmtpChannel } from './smtp.js';
 import { makeTwilioChannel } from './twilio.js';
-import type { Channel, EmailMessage, SmsMessage } from './types.js';
+import type { Channel, EmailMessage, SendContext, SendResult, SmsMessage } from './types.js';
 
 export interface InstanceChannelsOptions {
   readonly logger: Logger;
-  /** Instances with an open channel of one kind (email or SMS); the LRU one is closed beyond. @defaultValue 50 */
+  /** Instances with an open channel of one kind (email or SMS); the LRU one is retired beyond. @defaultValue 50 */
   readonly maxPools?: number;
   /** Connections per instance SMTP pool. @defaultValue 2 */
   readonly maxConnectionsPerPool?: number;
+  /** The egress rule for tenant providers (HERALD_EGRESS_ALLOW). @defaultValue STRICT_EGRESS */
+  readonly egress?: EgressPolicy;
   /** @internal Test hook: route Twilio API calls to a local endpoint. */
   readonly twilioApiBaseUrl?: string;
 }
 
 export interface InstanceChannels {
-  /** The channel for the instance's active email provider; throws the provider's PermanentError when it has one. */
+  /** The channel for the instance's active email provider; throws a PermanentError when it cannot send. */
   email(instanceId: string, provider: EmailProvider): Channel<EmailMessage>;
   sms(instanceId: string, provider: SmsProvider): Channel<SmsMessage>;
-  /** Closes the instance's channels (instance removed). */
+  /** Retires the instance's channels (instance removed); in-flight sends finish first. */
   forget(instanceId: string): Promise<void>;
   close(): Promise<void>;
-  /** Open channels (email + SMS), for tests and metrics. */
+  /** Instances with an open channel (email + SMS), for tests and metrics. */
   readonly size: number;
 }
 
-interface Pooled<M extends EmailMessage | SmsMessage> {
+type Kind = 'email' | 'sms';
+type Message = EmailMessage | SmsMessage;
+
+interface Pooled {
   /** Hash of everything the channel was built from, secrets included; never logged. */
   readonly fingerprint: string;
-  readonly channel: Channel<M>;
-  readonly view: Channel<M>;
+  readonly channel: Channel<Message>;
+  /** Sends running on this channel. */
+  leases: number;
+  /** Replaced, evicted or forgotten: closed when the last lease ends. */
+  retired: boolean;
+  closed?: Promise<void>;
 }
 
 function fingerprint(provider: EmailProvider | SmsProvider): string {
@@ -53,120 +77,175 @@ function fingerprint(provider: EmailProvider | SmsProvider): string {
   return createHash('sha256').update(JSON.stringify(config)).digest('hex');
 }
 
-/** RFC 5322 quoted display name; CR/LF are refused later by the SMTP channel. */
-function mailbox(name: string, address: string): string {
-  if (name === '') return address;
-  return `"${name.replace(/(["\\])/g, '\\$1')}" <${address}>`;
+function invalid(rule: string): PermanentError {
+  return new PermanentError('PROVIDER_SETTINGS_INVALID', `the instance's ${rule}`);
 }
 
 /**
- * ZITADEL's `tls`: implicit TLS on 465, else STARTTLS required. Without it nodemailer still
- * upgrades when the server offers STARTTLS. Credentials only when user and password are both
- * set (ZITADEL's HasAuth). Exported for tests; the URL holds the password: never log it.
+ * The tenant's SMTP server as validated fields. ZITADEL stores "host:port" and splits at the
+ * last colon, so the host may be anything; here it must be an RFC 1123 host name or an IP
+ * literal. ZITADEL's `tls`: implicit TLS on 465, else STARTTLS required; credentials only
+ * when user and password are both set (ZITADEL's HasAuth).
  */
-export function smtpUrlFor(p: SmtpProvider): string {
+export function smtpServerFor(p: SmtpProvider, egress: EgressPolicy): SmtpServer {
+  const literal = p.host.startsWith('[') && p.host.endsWith(']') ? p.host.slice(1, -1) : p.host;
+  if (net.isIP(literal) === 0 && !isHostName(literal)) {
+    throw invalid('SMTP host is not a valid host name or IP address (RFC 1123 labels only)');
+  }
+  if (!Number.isInteger(p.port) || p.port < 1 || p.port > 65535) throw invalid('SMTP port is not an integer from 1 to 65535');
   const implicit = p.tls && p.port === 465;
-  const host = p.host.includes(':') ? `[${p.host}]` : p.host;
-  const auth = p.user !== '' && p.password !== '' ? `${encodeURIComponent(p.user)}:${encodeURIComponent(p.password)}@` : '';
-  const query = p.tls && !implicit ? '?requireTLS=true' : '';
-  return `${implicit ? 'smtps' : 'smtp'}://${auth}${host}:${p.port}${query}`;
+  return {
+    host: literal,
+    port: p.port,
+    secure: implicit,
+    requireTLS: p.tls && !implicit,
+    ...(p.user !== '' && p.password !== '' ? { auth: { user: p.user, pass: p.password } } : {}),
+    egress,
+  };
 }
 
-function viewOf<M extends EmailMessage | SmsMessage>(channel: Channel<M>): Channel<M> {
-  const view: Channel<M> = { name: channel.name, send: (m, ctx) => channel.send(m, ctx), close: async () => undefined };
-  const rich = channel as Partial<HttpProviderChannel<M>>;
-  if (typeof rich.sendZitadel === 'function') {
-    const sendZitadel = rich.sendZitadel.bind(channel);
-    return { ...view, sendZitadel } as HttpProviderChannel<M>;
+function smtpOptions(p: SmtpProvider, egress: EgressPolicy, maxConnections: number, logger: Logger): SmtpChannelOptions {
+  const server = smtpServerFor(p, egress);
+  const address = plainAddress(p.senderAddress);
+  if (address === undefined) throw invalid('SMTP sender address is not one plain email address');
+  if (p.replyToAddress !== '' && plainAddress(p.replyToAddress) === undefined) {
+    throw invalid('SMTP Reply-To address is not one plain email address');
   }
-  return view;
+  return {
+    server,
+    from: { name: safeDisplayName(p.senderName), address },
+    ...(p.replyToAddress === '' ? {} : { replyTo: p.replyToAddress }),
+    maxConnections,
+    logger,
+  };
 }
 
 export function makeInstanceChannels(opts: InstanceChannelsOptions): InstanceChannels {
   const log = opts.logger.child({ component: 'instance-channels' });
   const maxPools = opts.maxPools ?? 50;
-  const emails = makeLru<string, Pooled<EmailMessage>>(maxPools);
-  const smses = makeLru<string, Pooled<SmsMessage>>(maxPools);
+  const egress = opts.egress ?? STRICT_EGRESS;
+  const pools: Record<Kind, Lru<string, Pooled>> = { email: makeLru(maxPools), sms: makeLru(maxPools) };
 
-  function closeQuietly(instanceId: string, pooled: { readonly channel: Channel<never> }, why: string): Promise<void> {
-    log.debug({ instanceId, channel: pooled.channel.name, why }, 'closing instance channel');
-    return pooled.channel.close().catch((err: unknown) => log.warn({ err, instanceId }, 'closing instance channel failed'));
+  function closeNow(instanceId: string, pooled: Pooled, why: string): Promise<void> {
+    pooled.closed ??= (async () => {
+      log.debug({ instanceId, channel: pooled.channel.name, why }, 'closing instance channel');
+      await pooled.channel.close().catch((err: unknown) => log.warn({ err, instanceId }, 'closing instance channel failed'));
+    })();
+    return pooled.closed;
   }
 
-  function reuse<M extends EmailMessage | SmsMessage>(
-    lru: Lru<string, Pooled<M>>,
-    instanceId: string,
-    provider: EmailProvider | SmsProvider,
-    build: () => Channel<M>,
-  ): Channel<M> {
+  /** Marks the channel retired; it closes now if idle, else when its last send ends. */
+  function retire(instanceId: string, pooled: Pooled, why: string): Promise<void> {
+    pooled.retired = true;
+    return pooled.leases === 0 ? closeNow(instanceId, pooled, why) : Promise.resolve();
+  }
+
+  /**
+   * Every provider kind's channel, built from validated settings. A setting a channel refuses
+   * (ConfigError: a Twilio sid without AC, an empty token) is the instance admin's, not the
+   * operator's: it cancels the notification instead of being retried.
+   */
+  function build(kind: Kind, instanceId: string, provider: EmailProvider | SmsProvider): Channel<Message> {
+    try {
+      return buildChannel(kind, instanceId, provider);
+    } catch (err) {
+      if (isConfigError(err)) throw invalid(`provider settings are invalid: ${err.message}`);
+      throw err;
+    }
+  }
+
+  function buildChannel(kind: Kind, instanceId: string, provider: EmailProvider | SmsProvider): Channel<Message> {
+    const logger = opts.logger.child({ instanceId });
+    if (provider.kind === 'http') {
+      const http = { endpoint: provider.endpoint, providerId: provider.id, description: provider.description, egress, logger };
+      return (kind === 'email' ? makeHttpEmailProviderChannel(http) : makeHttpSmsProviderChannel(http)) as Channel<Message>;
+    }
+    if (provider.kind === 'smtp') {
+      return makeSmtpChannel(smtpOptions(provider, egress, opts.maxConnectionsPerPool ?? 2, logger)) as Channel<Message>;
+    }
+    return makeTwilioChannel({
+      sid: provider.sid,
+      token: provider.token,
+      senderNumber: provider.senderNumber,
+      verifyServiceSid: provider.verifyServiceSid,
+      providerId: provider.id,
+      logger,
+      ...(opts.twilioApiBaseUrl === undefined ? {} : { apiBaseUrl: opts.twilioApiBaseUrl }),
+    }) as Channel<Message>;
+  }
+
+  /** The instance's current channel for this config, built when absent or retired. */
+  function current(kind: Kind, instanceId: string, provider: EmailProvider | SmsProvider, print: string): Pooled {
+    const lru = pools[kind];
+    const existing = lru.get(instanceId);
+    if (existing?.fingerprint === print && !existing.retired) return existing;
+    const pooled: Pooled = { fingerprint: print, channel: build(kind, instanceId, provider), leases: 0, retired: false };
+    if (existing && !existing.retired) void retire(instanceId, existing, 'provider config changed');
+    for (const [evictedId, evicted] of lru.set(instanceId, pooled)) void retire(evictedId, evicted, 'pool limit');
+    return pooled;
+  }
+
+  function view<M extends Message>(kind: Kind, instanceId: string, provider: EmailProvider | SmsProvider): Channel<M> {
+    if ('problem' in provider && provider.problem) throw provider.problem;
+    if (provider.kind === 'http') parseProviderEndpoint(provider.endpoint);
     const print = fingerprint(provider);
-    const current = lru.get(instanceId);
-    if (current?.fingerprint === print) return current.view;
-    if (current) void closeQuietly(instanceId, current, 'provider config changed');
-    const channel = build();
-    const pooled: Pooled<M> = { fingerprint: print, channel, view: viewOf(channel) };
-    for (const [evictedId, evicted] of lru.set(instanceId, pooled)) void closeQuietly(evictedId, evicted, 'pool limit');
-    return pooled.view;
-  }
-
-  function email(instanceId: string, provider: EmailProvider): Channel<EmailMessage> {
-    if (provider.kind === 'smtp' && provider.problem) throw provider.problem;
-    return reuse<EmailMessage>(emails, instanceId, provider, () => {
-      const logger = opts.logger.child({ instanceId });
-      if (provider.kind === 'http') {
-        return makeHttpEmailProviderChannel({ endpoint: provider.endpoint, providerId: provider.id, description: provider.description, logger });
+    let mine = current(kind, instanceId, provider, print);
+    /** The channel this send runs on: the picked one, or a new one if it was retired meanwhile. */
+    const lease = (): Pooled => {
+      if (!mine.retired) return mine;
+      const latest = pools[kind].get(instanceId);
+      if (latest && !latest.retired && latest.fingerprint !== print) {
+        // The config changed after this notification picked its channel: finish on a one-off
+        // channel (closed after the send) rather than push the new config's channel out.
+        return { fingerprint: print, channel: build(kind, instanceId, provider), leases: 0, retired: true };
       }
-      const smtp: SmtpChannelOptions = {
-        url: smtpUrlFor(provider),
-        from: mailbox(provider.senderName, provider.senderAddress),
-        ...(provider.replyToAddress === '' ? {} : { replyTo: provider.replyToAddress }),
-        maxConnections: opts.maxConnectionsPerPool ?? 2,
-        logger,
-      };
-      return makeSmtpChannel(smtp);
-    });
-  }
-
-  function sms(instanceId: string, provider: SmsProvider): Channel<SmsMessage> {
-    if (provider.kind === 'twilio' && provider.problem) throw provider.problem;
-    return reuse<SmsMessage>(smses, instanceId, provider, () => {
-      const logger = opts.logger.child({ instanceId });
-      if (provider.kind === 'http') {
-        return makeHttpSmsProviderChannel({ endpoint: provider.endpoint, providerId: provider.id, description: provider.description, logger });
-      }
-      return makeTwilioChannel({
-        sid: provider.sid,
-        token: provider.token,
-        senderNumber: provider.senderNumber,
-        verifyServiceSid: provider.verifyServiceSid,
-        providerId: provider.id,
-        logger,
-        ...(opts.twilioApiBaseUrl === undefined ? {} : { apiBaseUrl: opts.twilioApiBaseUrl }),
-      });
-    });
+      mine = current(kind, instanceId, provider, print);
+      return mine;
+    };
+    return {
+      name: mine.channel.name,
+      async send(message: M, ctx: SendContext): Promise<SendResult> {
+        const pooled = lease();
+        pooled.leases++;
+        try {
+          return await pooled.channel.send(message, ctx);
+        } finally {
+          pooled.leases--;
+          if (pooled.retired && pooled.leases === 0) void closeNow(instanceId, pooled, 'last send ended');
+        }
+      },
+      close: async () => undefined,
+    };
   }
 
   async function forget(instanceId: string): Promise<void> {
-    const closing: Promise<void>[] = [];
-    const e = emails.delete(instanceId);
-    if (e) closing.push(closeQuietly(instanceId, e, 'instance forgotten'));
-    const s = smses.delete(instanceId);
-    if (s) closing.push(closeQuietly(instanceId, s, 'instance forgotten'));
-    await Promise.all(closing);
+    const retiring: Promise<void>[] = [];
+    for (const lru of Object.values(pools)) {
+      const pooled = lru.delete(instanceId);
+      if (pooled) retiring.push(retire(instanceId, pooled, 'instance forgotten'));
+    }
+    await Promise.all(retiring);
   }
 
   async function close(): Promise<void> {
-    const ids = new Set([...emails.keys(), ...smses.keys()]);
-    await Promise.all([...ids].map((id) => forget(id)));
+    // At shutdown the workers are closed first, so nothing is sending any more.
+    const closing: Promise<void>[] = [];
+    for (const lru of Object.values(pools)) {
+      for (const id of lru.keys()) {
+        const pooled = lru.delete(id);
+        if (pooled) closing.push(closeNow(id, pooled, 'shutdown'));
+      }
+    }
+    await Promise.all(closing);
   }
 
   return {
-    email,
-    sms,
+    email: (instanceId, provider) => view<EmailMessage>('email', instanceId, provider),
+    sms: (instanceId, provider) => view<SmsMessage>('sms', instanceId, provider),
     forget,
     close,
     get size() {
-      return emails.size + smses.size;
+      return pools.email.size + pools.sms.size;
     },
   };
 }

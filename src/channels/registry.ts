@@ -2,7 +2,9 @@
  * The deployment's default channels, chosen by a table (not a chain of ifs): one factory per
  * provider name. An instance's own provider from the eventstore comes first (worker/
  * instance.ts); these are the fallback. `none` builds no channel: a notification of an
- * instance without its own provider is then canceled, as ZITADEL cancels it.
+ * instance without its own provider is then canceled, as ZITADEL cancels it. These are the
+ * operator's providers (SMTP_URL, HERALD_WEBHOOK_URL, SNS): the tenant egress rule does not
+ * apply to them.
  */
 import type { Config, EmailProviderName, SmsProviderName } from '../config/types.js';
 import { ConfigError } from '../errors.js';
@@ -64,9 +66,19 @@ export interface DefaultChannels {
   close(): Promise<void>;
 }
 
+/**
+ * The deployment's channels, and one start log line saying which channel serves each kind
+ * when an instance has no provider of its own (the outbox only when chosen or when nothing
+ * deliverable is configured: config/load.ts).
+ */
 export function makeDefaultChannels(cfg: Config, logger: Logger): DefaultChannels {
   const email = EMAIL[cfg.email.provider](cfg, logger.child({ channel: cfg.email.provider }));
   const sms = SMS[cfg.sms.provider](cfg, logger.child({ channel: cfg.sms.provider }));
+  const name = (p: string): string => (p === 'none' ? 'none (canceled, as ZITADEL)' : p);
+  logger.info(
+    { email: cfg.email.provider, sms: cfg.sms.provider, egressAllow: cfg.egressAllow.length },
+    `deployment channels for instances without their own provider: email ${name(cfg.email.provider)}, SMS ${name(cfg.sms.provider)}`,
+  );
   return {
     email,
     sms,

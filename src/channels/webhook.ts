@@ -28,8 +28,10 @@
  */
 import { createHmac } from 'node:crypto';
 
-import { coerceError, ConfigError, HeraldError, PermanentError, RateLimitedError } from '../errors.js';
+import { ConfigError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { makeHttpClient } from '../net/http.js';
+import { statusError, transportError } from './http-outcome.js';
 import type { Channel, OutgoingMessage, SendContext, SendResult } from './types.js';
 
 export interface WebhookChannelOptions {
@@ -89,50 +91,7 @@ export function signWebhookBody(key: string, rawBody: string, unixSeconds: numbe
   return `t=${unixSeconds},v1=${mac}`;
 }
 
-/** Retry-After as seconds or an HTTP date; undefined when absent or unreadable. */
-function retryAfterMs(value: string | null): number | undefined {
-  if (value === null) return undefined;
-  const seconds = Number(value);
-  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
-}
-
-/** Maps a non-2xx status; 408 is the receiver timing out, so it is retried like a 5xx. */
-function statusError(status: number, retryAfter: string | null): Error {
-  if (status === 429) {
-    const wait = retryAfterMs(retryAfter);
-    const err = new RateLimitedError('WEBHOOK_RATE_LIMITED', 'webhook answered 429 Too Many Requests');
-    return Object.assign(err, { status }, wait === undefined ? {} : { retryAfterMs: wait });
-  }
-  if (status >= 500 || status === 408) {
-    return Object.assign(new HeraldError('WEBHOOK_UNAVAILABLE', `webhook answered ${status}`), { status });
-  }
-  // 3xx (redirects are not followed: a POST with a signature must not wander) and other 4xx.
-  return Object.assign(new PermanentError('WEBHOOK_REJECTED', `webhook rejected the notification with ${status}`), {
-    status,
-  });
-}
-
-/** A failure before any status arrived. The URL and body stay out of the message. */
-function transportError(err: unknown, timeout: AbortSignal, caller: AbortSignal, timeoutMs: number): Error {
-  if (timeout.aborted) {
-    return new HeraldError('WEBHOOK_TIMEOUT', `webhook did not answer within ${timeoutMs} ms`);
-  }
-  if (caller.aborted) return new HeraldError('WEBHOOK_ABORTED', 'webhook request aborted');
-  const cause = (coerceError(err) as Error & { cause?: { code?: unknown } }).cause;
-  const code = typeof cause?.code === 'string' ? cause.code : coerceError(err).name;
-  return new HeraldError('WEBHOOK_UNAVAILABLE', `webhook request failed: ${code}`);
-}
-
-/** Reads the rest of the answer so the connection can be reused; its content is not used. */
-async function drain(res: Response): Promise<void> {
-  try {
-    await res.arrayBuffer();
-  } catch {
-    // The status already decided the outcome.
-  }
-}
+const LABELS = { code: 'WEBHOOK', what: 'webhook' } as const;
 
 export function makeWebhookChannel(opts: WebhookChannelOptions): Channel<OutgoingMessage> {
   let parsed: URL;
@@ -154,30 +113,28 @@ export function makeWebhookChannel(opts: WebhookChannelOptions): Channel<Outgoin
     description: opts.providerDescription ?? 'herald webhook',
   };
   const log = opts.logger.child({ channel: 'webhook' });
+  // The operator's own URL: no egress rule, the same bounds as for tenant providers.
+  const client = makeHttpClient({ timeoutMs });
   let closed = false;
 
   async function send(message: OutgoingMessage, ctx: SendContext): Promise<SendResult> {
-    if (closed) throw new HeraldError('CHANNEL_CLOSED', 'webhook channel is closed');
     const raw = JSON.stringify(buildWebhookBody(message, provider));
     const headers: Record<string, string> = { 'content-type': 'application/json', 'user-agent': 'herald' };
     if (opts.signingKey !== undefined) {
       headers[SIGNATURE_HEADER] = signWebhookBody(opts.signingKey, raw, Math.floor(Date.now() / 1000));
     }
-    // AbortSignal.timeout's timer is unref'd and released with the signal: nothing to clear.
-    const timeout = AbortSignal.timeout(timeoutMs);
-    const signal = AbortSignal.any([ctx.signal, timeout]);
     const started = Date.now();
-    let res: Response;
+    let answer;
     try {
-      res = await fetch(opts.url, { method: 'POST', headers, body: raw, signal, redirect: 'manual' });
+      answer = await client.post(parsed, raw, headers, ctx.signal);
     } catch (err) {
-      throw transportError(err, timeout, ctx.signal, timeoutMs);
+      throw transportError(LABELS, err, timeoutMs);
     }
-    await drain(res);
-    if (res.status < 200 || res.status >= 300) throw statusError(res.status, res.headers.get('retry-after'));
+    const failed = statusError(LABELS, answer);
+    if (failed) throw failed;
     const durationMs = Date.now() - started;
     ctx.logger.debug(
-      { channel: 'webhook', kind: message.kind, messageType: message.messageType, status: res.status, durationMs },
+      { channel: 'webhook', kind: message.kind, messageType: message.messageType, status: answer.status, durationMs },
       'notification accepted by webhook',
     );
     return {};
@@ -186,7 +143,7 @@ export function makeWebhookChannel(opts: WebhookChannelOptions): Channel<Outgoin
   async function close(): Promise<void> {
     if (closed) return;
     closed = true;
-    // fetch keeps no per-channel resources: undici's global pool closes idle sockets itself.
+    client.close();
     log.debug('webhook channel closed');
   }
 

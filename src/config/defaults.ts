@@ -32,15 +32,15 @@ export const NOTIFICATIONS_DEFAULTS = {
 } as const satisfies NotificationsConfig;
 
 /**
- * Defaults for the settings that have one. The email provider's default depends on
- * SMTP_URL, and the optional secrets/URLs default to undefined, so they are not here.
+ * Defaults for the settings that have one. The providers' defaults depend on what else is
+ * configured (config/load.ts `defaultProviders`), and the optional secrets/URLs default to
+ * undefined, so they are not here.
  */
 export const DEFAULTS = {
   databaseUrl: 'postgres://postgres@127.0.0.1:5432/postgres',
   redisUrl: 'redis://127.0.0.1:6379',
   queuePrefix: 'herald',
   outboxDir: './outbox',
-  smsProvider: 'outbox',
   snsSmsType: 'Transactional',
   webhookTimeoutMs: 10 * SECOND,
   httpPort: 8080,
@@ -53,7 +53,6 @@ export const DEFAULTS = {
   redisUrl: Config['redisUrl'];
   queuePrefix: Config['queuePrefix'];
   outboxDir: string;
-  smsProvider: Config['sms']['provider'];
   snsSmsType: Config['sms']['sns']['smsType'];
   webhookTimeoutMs: Config['webhook']['timeoutMs'];
   httpPort: Config['http']['port'];

@@ -12,6 +12,7 @@ import path from 'node:path';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
 
+import { parseEgressAllow } from '../net/egress.js';
 import { DEFAULTS } from './defaults.js';
 import { tryParseGoDuration } from './duration.js';
 import { notificationsFromEnv, notificationsFromYaml, type RawSettings, resolveNotifications } from './notifications.js';
@@ -51,6 +52,7 @@ const KNOWN_HERALD_VARS = new Set([
   'HERALD_DASHBOARD_PASSWORD',
   'HERALD_DASHBOARD_READONLY',
   'HERALD_SHUTDOWN_GRACE',
+  'HERALD_EGRESS_ALLOW',
 ]);
 
 /**
@@ -98,6 +100,9 @@ export function loadConfig(
     }
   }
 
+  const egressAllow = checkEgressAllow(problems, get('HERALD_EGRESS_ALLOW'));
+  const defaults = defaultProviders({ smtpUrl, webhookUrl, smsProvider });
+
   const queuePrefix = env.HERALD_QUEUE_PREFIX ?? DEFAULTS.queuePrefix;
   if (queuePrefix === '' || queuePrefix.includes(':')) {
     // Checked on the raw value: an empty prefix must not silently share the default's keys.
@@ -128,12 +133,12 @@ export function loadConfig(
       DEFAULTS.redisUrl,
     queuePrefix,
     email: {
-      provider: emailProvider ?? (smtpUrl === undefined ? 'outbox' : 'smtp'),
+      provider: emailProvider ?? defaults.email,
       smtpUrl,
       smtpFrom: get('SMTP_FROM'),
     },
     sms: {
-      provider: smsProvider ?? DEFAULTS.smsProvider,
+      provider: smsProvider ?? defaults.sms,
       sns: {
         senderId: checkSenderId(problems, get('HERALD_SNS_SENDER_ID')),
         smsType: checkSmsType(problems, get('HERALD_SNS_SMS_TYPE')),
@@ -144,6 +149,7 @@ export function loadConfig(
       signingKey: get('HERALD_WEBHOOK_SIGNING_KEY'),
       timeoutMs: checkWebhookTimeout(problems, get('HERALD_WEBHOOK_TIMEOUT')),
     },
+    egressAllow,
     outboxDir: path.resolve(cwd, get('HERALD_OUTBOX_DIR') ?? DEFAULTS.outboxDir),
     crypto: {
       masterkey: checkMasterkey(problems, get('ZITADEL_MASTERKEY')),
@@ -162,6 +168,36 @@ export function loadConfig(
   };
   problems.throwIfAny();
   return deepFreeze(config);
+}
+
+/**
+ * The deployment fallback is an explicit choice (#11): the outbox, which writes codes to
+ * disk, serves only when chosen or when nothing deliverable is configured at all (no
+ * SMTP_URL, no HERALD_WEBHOOK_URL, no SNS: a local run, `herald demo`). Otherwise an unset
+ * provider is `none`, and an instance without its own provider is canceled, as ZITADEL does.
+ * interface.md's literal SMS default (`outbox`) therefore applies to local runs only.
+ */
+function defaultProviders(set: {
+  smtpUrl: string | undefined;
+  webhookUrl: string | undefined;
+  smsProvider: SmsProviderName | undefined;
+}): { email: EmailProviderName; sms: SmsProviderName } {
+  const deliverable = set.smtpUrl !== undefined || set.webhookUrl !== undefined || set.smsProvider === 'sns';
+  return {
+    email: set.smtpUrl !== undefined ? 'smtp' : deliverable ? 'none' : 'outbox',
+    sms: deliverable ? 'none' : 'outbox',
+  };
+}
+
+/** HERALD_EGRESS_ALLOW: every entry a CIDR, an IP address or a host name; the list is normalised. */
+function checkEgressAllow(problems: Problems, value: string | undefined): string[] {
+  if (value === undefined) return [];
+  const { invalid } = parseEgressAllow(value);
+  if (invalid.length > 0) {
+    problems.add(labelled('HERALD_EGRESS_ALLOW', invalid.join(',')), 'each entry must be a CIDR (10.0.0.0/8), an IP address or a host name');
+    return [];
+  }
+  return value.split(',').map((e) => e.trim()).filter((e) => e !== '');
 }
 
 /** Parses the YAML file; a missing, unreadable or invalid file is a configuration problem. */

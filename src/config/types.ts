@@ -45,13 +45,16 @@ export interface Config {
   /** BullMQ key prefix. @defaultValue herald */
   readonly queuePrefix: string;
   readonly email: {
-    /** @defaultValue smtp when SMTP_URL is set, else outbox */
+    /**
+     * @defaultValue smtp when SMTP_URL is set; else outbox when nothing deliverable is
+     * configured (no SMTP_URL, no HERALD_WEBHOOK_URL, no SNS); else none
+     */
     readonly provider: EmailProviderName;
     readonly smtpUrl: string | undefined;
     readonly smtpFrom: string | undefined;
   };
   readonly sms: {
-    /** @defaultValue outbox */
+    /** @defaultValue outbox when nothing deliverable is configured (as for email), else none */
     readonly provider: SmsProviderName;
     /** Amazon SNS settings; region, endpoint and credentials come from the AWS SDK's own variables. */
     readonly sns: {
@@ -67,6 +70,11 @@ export interface Config {
     /** Bound on one webhook request (HERALD_WEBHOOK_TIMEOUT). @defaultValue 10s */
     readonly timeoutMs: number;
   };
+  /**
+   * HERALD_EGRESS_ALLOW: CIDRs, addresses and host names tenant-configured providers may reach
+   * although they are private, loopback or link-local (src/net/egress.ts). @defaultValue empty
+   */
+  readonly egressAllow: readonly string[];
   /** @defaultValue ./outbox (resolved to an absolute path) */
   readonly outboxDir: string;
   readonly crypto: {

@@ -12,10 +12,9 @@
  * An active provider that cannot send (secret not decryptable, SMTP config without password,
  * bad host) cancels: it never falls back to the default, which could leave under another name.
  */
-import type { HttpProviderChannel, ZitadelPayload, ZitadelTemplateData } from '../channels/http-provider.js';
-import { isHttpProviderChannel, zitadelJsonArgs } from '../channels/http-provider.js';
+import { zitadelJsonArgs } from '../channels/http-provider.js';
 import type { InstanceChannels } from '../channels/instance-channels.js';
-import type { Channel, EmailMessage, SendContext, SendResult, SmsMessage } from '../channels/types.js';
+import type { Channel, EmailMessage, SendContext, SendResult, SmsMessage, ZitadelTemplateData } from '../channels/types.js';
 import type { Branding, MailTemplateData, TemplateArgs } from '../content/types.js';
 import { PermanentError } from '../errors.js';
 import type { NotificationRequest } from '../eventstore/notification-types.js';
@@ -135,8 +134,9 @@ export interface Built<M extends EmailMessage | SmsMessage = EmailMessage | SmsM
 }
 
 /**
- * Sends through the channel; an HTTP provider gets ZITADEL's body (templateData and args)
- * instead of the rendered message. `eventType` is the notification event being answered.
+ * Sends through the channel. The message carries ZITADEL's body pieces (templateData, args
+ * and the notification event being answered) for the HTTP providers; every channel has the
+ * one `send` and uses what it needs.
  */
 export function deliver(
   channel: Channel<EmailMessage | SmsMessage>,
@@ -145,11 +145,10 @@ export function deliver(
   eventType: string,
   ctx: SendContext,
 ): Promise<SendResult> {
-  if (!isHttpProviderChannel(channel)) return channel.send(built.message, ctx);
-  const payload: ZitadelPayload = {
+  const zitadel = {
     eventType,
     templateData: zitadelTemplateData(built.templateData),
     args: zitadelJsonArgs(built.args, request.args?.expiry),
   };
-  return (channel as HttpProviderChannel<EmailMessage | SmsMessage>).sendZitadel(built.message, payload, ctx);
+  return channel.send({ ...built.message, zitadel }, ctx);
 }

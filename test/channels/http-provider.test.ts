@@ -3,14 +3,14 @@ import { describe, expect, it } from 'vitest';
 
 import {
   buildHttpProviderBody,
-  isHttpProviderChannel,
   makeHttpEmailProviderChannel,
   makeHttpSmsProviderChannel,
   zitadelJsonArgs,
 } from '../../src/channels/http-provider.js';
 import type { EmailMessage, SmsMessage } from '../../src/channels/types.js';
 import type { HeraldError} from '../../src/errors.js';
-import { ConfigError, isPermanent, isRateLimited } from '../../src/errors.js';
+import { isPermanent, isRateLimited, PermanentError } from '../../src/errors.js';
+import { parseEgressAllow } from '../../src/net/egress.js';
 import { sendContext, useCleanups } from '../helpers/channel-test.js';
 import type { HttpSink, HttpSinkOptions } from '../helpers/http-sink.js';
 import { startHttpSink } from '../helpers/http-sink.js';
@@ -38,7 +38,9 @@ async function sink(opts: HttpSinkOptions = {}): Promise<HttpSink> {
   return s;
 }
 
-const provider = (endpoint: string) => ({ endpoint, providerId: 'p-1', description: 'my hook', logger });
+/** The sink listens on 127.0.0.1, which the egress rule refuses unless allowed. */
+const egress = parseEgressAllow('127.0.0.1/32').policy;
+const provider = (endpoint: string) => ({ endpoint, providerId: 'p-1', description: 'my hook', logger, egress });
 
 describe('http provider body', () => {
   it('is ZITADEL’s shape: contextInfo, omitempty templateData, lowerCamel args', () => {
@@ -75,11 +77,10 @@ describe('http provider body', () => {
 });
 
 describe('http email provider channel', () => {
-  it('sendZitadel POSTs the full body as JSON', async () => {
+  it('send POSTs ZITADEL\'s full body from the message\'s zitadel payload', async () => {
     const s = await sink();
     const channel = makeHttpEmailProviderChannel(provider(s.url));
-    expect(isHttpProviderChannel(channel)).toBe(true);
-    await channel.sendZitadel(EMAIL, { eventType: 'notification.requested', templateData: { subject: 'S', greeting: 'Hi' }, args: { Code: '1' } }, ctx());
+    await channel.send({ ...EMAIL, zitadel: { eventType: 'notification.requested', templateData: { subject: 'S', greeting: 'Hi' }, args: { Code: '1' } } }, ctx());
     const req = await s.waitForRequest(1);
     expect(req.method).toBe('POST');
     expect(req.headers['content-type']).toBe('application/json');
@@ -119,8 +120,9 @@ describe('http email provider channel', () => {
     expect(isPermanent(err)).toBe(false);
   });
 
-  it('rejects a non-http endpoint at construction', () => {
-    expect(() => makeHttpEmailProviderChannel(provider('ftp://x'))).toThrow(ConfigError);
+  it('rejects a non-http endpoint at construction with a permanent error naming the rule', () => {
+    expect(() => makeHttpEmailProviderChannel(provider('ftp://x'))).toThrow(/must be an http:\/\/ or https:\/\/ URL/);
+    expect(() => makeHttpEmailProviderChannel(provider('ftp://x'))).toThrow(PermanentError);
   });
 });
 

@@ -1,11 +1,11 @@
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 
-import { isHttpProviderChannel } from '../../src/channels/http-provider.js';
-import { makeInstanceChannels, smtpUrlFor } from '../../src/channels/instance-channels.js';
+import { makeInstanceChannels, smtpServerFor } from '../../src/channels/instance-channels.js';
 import type { EmailMessage, SendContext, SmsMessage } from '../../src/channels/types.js';
 import { PermanentError } from '../../src/errors.js';
 import type { SmtpProvider, TwilioProvider } from '../../src/instance/types.js';
+import { parseEgressAllow, STRICT_EGRESS } from '../../src/net/egress.js';
 import { useCleanups } from '../helpers/channel-test.js';
 import { startHttpSink } from '../helpers/http-sink.js';
 import type { SmtpSink } from '../helpers/smtp-sink.js';
@@ -14,6 +14,8 @@ import { startTwilioEndpoint } from '../helpers/twilio-endpoint.js';
 
 const logger = pino({ level: 'silent' });
 const ctx: SendContext = { signal: new AbortController().signal, logger };
+/** The sinks listen on 127.0.0.1, which the egress rule refuses unless allowed. */
+const egress = parseEgressAllow('127.0.0.1/32').policy;
 
 const mail = (instanceId: string): EmailMessage => ({
   kind: 'email',
@@ -53,7 +55,7 @@ async function sinks(n: number): Promise<SmtpSink[]> {
 }
 
 function channels(maxPools?: number) {
-  const c = makeInstanceChannels({ logger, ...(maxPools === undefined ? {} : { maxPools }) });
+  const c = makeInstanceChannels({ logger, egress, ...(maxPools === undefined ? {} : { maxPools }) });
   cleanups.push(() => c.close());
   return c;
 }
@@ -101,6 +103,20 @@ describe('instance channels: SMTP pools', () => {
     expect(a!.connections).toBe(2); // the first pool was closed, a new one connected
   });
 
+  it('a send picked before a config change finishes on the old config without pushing the new pool out', async () => {
+    const [oldSink, newSink] = await sinks(2);
+    const c = channels();
+    const before = c.email('i-1', smtp(oldSink!));
+    const after = c.email('i-1', smtp(newSink!)); // retires the old pool
+    await after.send(mail('i-1'), ctx);
+    await before.send(mail('i-1'), ctx);
+    await after.send(mail('i-1'), ctx);
+    expect(oldSink!.messages).toHaveLength(1);
+    await newSink!.waitFor(2);
+    expect(newSink!.connections).toBe(1); // the new pool stayed open across the old send
+    expect(c.size).toBe(1);
+  });
+
   it('forget closes the instance channels', async () => {
     const [a] = await sinks(1);
     const c = channels();
@@ -127,19 +143,19 @@ describe('instance channels: SMTP pools', () => {
 });
 
 describe('instance channels: other providers', () => {
-  it('hands out HTTP email channels that still take ZITADEL payloads', async () => {
+  it('hands out HTTP email channels that send ZITADEL payloads carried on the message', async () => {
     const sink = await startHttpSink();
     cleanups.push(() => sink.close());
     const channel = channels().email('i-1', { kind: 'http', id: 'h', description: 'd', endpoint: sink.url });
-    expect(isHttpProviderChannel(channel)).toBe(true);
-    await channel.send(mail('i-1'), ctx);
-    await sink.waitForRequest(1);
+    await channel.send({ ...mail('i-1'), zitadel: { eventType: 'notification.requested', templateData: { title: 'T' }, args: { Code: 'c' } } }, ctx);
+    const body = JSON.parse((await sink.waitForRequest(1)).body) as { templateData: unknown; args: unknown };
+    expect(body).toMatchObject({ templateData: { title: 'T' }, args: { code: 'c' } });
   });
 
   it('builds Twilio channels from the instance provider', async () => {
     const endpoint = await startTwilioEndpoint();
     cleanups.push(() => endpoint.close());
-    const c = makeInstanceChannels({ logger, twilioApiBaseUrl: endpoint.baseUrl });
+    const c = makeInstanceChannels({ logger, egress, twilioApiBaseUrl: endpoint.baseUrl });
     cleanups.push(() => c.close());
     const provider: TwilioProvider = {
       kind: 'twilio',
@@ -156,11 +172,15 @@ describe('instance channels: other providers', () => {
   });
 });
 
-describe('smtpUrlFor', () => {
+describe('smtpServerFor', () => {
   const base = { kind: 'smtp', id: '', description: '', user: 'u@x', password: 'p:ä/%', senderAddress: '', senderName: '', replyToAddress: '' } as const;
-  it('uses implicit TLS on 465, required STARTTLS elsewhere, and encodes credentials', () => {
-    expect(smtpUrlFor({ ...base, host: 'mail', port: 465, tls: true })).toBe('smtps://u%40x:p%3A%C3%A4%2F%25@mail:465');
-    expect(smtpUrlFor({ ...base, host: 'mail', port: 587, tls: true })).toBe('smtp://u%40x:p%3A%C3%A4%2F%25@mail:587?requireTLS=true');
-    expect(smtpUrlFor({ ...base, user: '', host: '::1', port: 25, tls: false })).toBe('smtp://[::1]:25');
+  it('uses implicit TLS on 465, required STARTTLS elsewhere, and passes credentials as fields', () => {
+    expect(smtpServerFor({ ...base, host: 'mail', port: 465, tls: true }, STRICT_EGRESS)).toEqual({
+      host: 'mail', port: 465, secure: true, requireTLS: false, auth: { user: 'u@x', pass: 'p:ä/%' }, egress: STRICT_EGRESS,
+    });
+    expect(smtpServerFor({ ...base, host: 'mail', port: 587, tls: true }, STRICT_EGRESS)).toMatchObject({ secure: false, requireTLS: true });
+    const plain = smtpServerFor({ ...base, user: '', host: '::1', port: 25, tls: false }, STRICT_EGRESS);
+    expect(plain).toMatchObject({ host: '::1', secure: false, requireTLS: false });
+    expect(plain).not.toHaveProperty('auth');
   });
 });

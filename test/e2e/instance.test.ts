@@ -19,6 +19,7 @@ import { loadConfig } from '../../src/config/load.js';
 import { makeKeyring } from '../../src/crypto/keyring.js';
 import { migrate } from '../../src/eventstore/schema.js';
 import { makeInstanceSettings } from '../../src/instance/settings.js';
+import { egressPolicyOf } from '../../src/net/egress.js';
 import { makeProducer, type Producer } from '../../src/producer/producer.js';
 import { makeRedis } from '../../src/queue/connection.js';
 import { QUEUE } from '../../src/queue/names.js';
@@ -84,7 +85,8 @@ type AuthSink = Awaited<ReturnType<typeof startAuthSink>>;
 /** The worker side of app.ts, plus the per-instance services of issue #8. */
 async function startPipeline(db: TestDatabase, env: Record<string, string>, twilioBaseUrl: string) {
   const prefix = testPrefix();
-  const cfg = loadConfig({ DATABASE_URL: db.url, REDIS_URL, HERALD_QUEUE_PREFIX: prefix, HERALD_ENCRYPTION_KEYS: KEYS, LOG_LEVEL: 'silent', ...env });
+  // The instances' SMTP servers and HTTP endpoints run on 127.0.0.1: allowed as an operator allows a relay.
+  const cfg = loadConfig({ DATABASE_URL: db.url, REDIS_URL, HERALD_QUEUE_PREFIX: prefix, HERALD_ENCRYPTION_KEYS: KEYS, LOG_LEVEL: 'silent', HERALD_EGRESS_ALLOW: '127.0.0.1/32', ...env });
   const queueConnection = makeRedis(REDIS_URL, 'producer', silent);
   const queues = makeQueues({ connection: queueConnection, prefix, notifications: cfg.notifications, logger: silent });
   const keyring = makeKeyring(cfg.crypto, db.pool, silent);
@@ -92,7 +94,7 @@ async function startPipeline(db: TestDatabase, env: Record<string, string>, twil
   const defaults = makeDefaultChannels(cfg, silent);
   const instance = {
     settings: makeInstanceSettings({ pool: db.pool, keyring, logger: silent }),
-    channels: makeInstanceChannels({ logger: silent, twilioApiBaseUrl: twilioBaseUrl }),
+    channels: makeInstanceChannels({ logger: silent, egress: egressPolicyOf(cfg.egressAllow), twilioApiBaseUrl: twilioBaseUrl }),
   };
   const workerConnection = makeRedis(REDIS_URL, 'worker', silent);
   const worker: Worker = makeNotificationWorker({
