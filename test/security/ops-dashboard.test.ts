@@ -1,0 +1,107 @@
+/**
+ * The dashboard in read-write mode (issue #11 item 9): a cross-site page must not be able to
+ * drive it (a `text/plain` form POST needs no CORS preflight), and a DNS-rebinding name must
+ * not reach the loopback-only board. The rule (README, "Security and threat model"):
+ * - every dashboard request on a loopback-bound server must name a loopback Host;
+ * - a mutating request (not GET/HEAD/OPTIONS) is refused when Sec-Fetch-Site says it is not
+ *   same-origin, when its Origin does not match its Host, or when it has a body that is not
+ *   JSON.
+ */
+import { Registry } from 'prom-client';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+
+import type { Herald } from '../../src/app.js';
+import { type OpsServer, startOpsServer } from '../../src/ops/server.js';
+import { QUEUE } from '../../src/queue/names.js';
+import { type Harness, makeHarness, silent } from '../helpers/herald.js';
+
+const USER = 'operator';
+const PASSWORD = 'pw-dashboard-test';
+const AUTH = `Basic ${Buffer.from(`${USER}:${PASSWORD}`).toString('base64')}`;
+
+let h: Harness;
+let herald: Herald;
+let open: OpsServer;
+let base: string;
+
+beforeAll(async () => {
+  h = await makeHarness();
+  const cfg = h.config({
+    HERALD_HTTP_PORT: '0',
+    HERALD_DASHBOARD_USER: USER,
+    HERALD_DASHBOARD_PASSWORD: PASSWORD,
+    HERALD_DASHBOARD_READONLY: 'false',
+  });
+  herald = await h.start(cfg, ['dashboard'], { producerLoops: false, http: { host: '127.0.0.1' } });
+  base = herald.http!.url;
+  // Without credentials the board is bound to loopback only.
+  open = await startOpsServer({
+    port: 0,
+    logger: silent,
+    registry: new Registry(),
+    readiness: { check: async () => ({ ready: true, checks: {} }), drain: () => undefined },
+    dashboard: { queues: herald.queues, readonly: false, user: undefined, password: undefined },
+  });
+});
+afterAll(async () => {
+  await open?.close();
+  await h?.close();
+});
+
+const addPath = `/dashboard/api/queues/${encodeURIComponent(QUEUE.requests)}/add`;
+const formBody = JSON.stringify({ name: 'requested', data: { instanceId: 'x', aggregateId: 'csrf', sequence: 1 } });
+
+async function jobCount(): Promise<number> {
+  const counts = await herald.queues.requests.getJobCounts('waiting', 'prioritized', 'delayed');
+  return Object.values(counts).reduce((a, b) => a + b, 0);
+}
+
+it('refuses a cross-site text/plain POST (a form on another site)', async () => {
+  const before = await jobCount();
+  const res = await fetch(`${base}${addPath}`, {
+    method: 'POST',
+    headers: { authorization: AUTH, 'content-type': 'text/plain', origin: 'http://evil.example', 'sec-fetch-site': 'cross-site' },
+    body: formBody,
+  });
+  expect(res.status).toBe(403);
+  expect(await jobCount()).toBe(before);
+});
+
+it('refuses a mutating request whose Origin does not match its Host', async () => {
+  const res = await fetch(`${base}/dashboard/api/queues/pause`, {
+    method: 'PUT',
+    headers: { authorization: AUTH, origin: 'http://evil.example', 'content-type': 'application/json' },
+    body: JSON.stringify({ queues: [QUEUE.requests] }),
+  });
+  expect(res.status).toBe(403);
+  expect(await herald.queues.requests.isPaused()).toBe(false);
+});
+
+it('refuses a mutating request with a non-JSON body even without Origin', async () => {
+  const res = await fetch(`${base}${addPath}`, {
+    method: 'POST',
+    headers: { authorization: AUTH, 'content-type': 'text/plain' },
+    body: formBody,
+  });
+  expect(res.status).toBe(415);
+});
+
+it('accepts a same-origin JSON request from the board itself', async () => {
+  const res = await fetch(`${base}/dashboard/api/queues/pause`, {
+    method: 'PUT',
+    headers: { authorization: AUTH, origin: base, 'sec-fetch-site': 'same-origin', 'content-type': 'application/json' },
+    body: JSON.stringify({ queues: [QUEUE.requests] }),
+  });
+  expect(res.status).toBeLessThan(300);
+  await herald.queues.requests.resume();
+});
+
+it('refuses a non-loopback Host on the loopback-only board (DNS rebinding)', async () => {
+  const { port } = open;
+  const rebound = await fetch(`${open.url}/dashboard/api/queues`, { headers: { host: `evil.example:${port}` } });
+  expect(rebound.status).toBe(403);
+  const own = await fetch(`${open.url}/dashboard/api/queues`, { headers: { host: `localhost:${port}` } });
+  expect(own.status).toBe(200);
+  // Probes and metrics are not part of the board: any Host.
+  expect((await fetch(`${open.url}/healthz`, { headers: { host: 'evil.example' } })).status).toBe(200);
+});
