@@ -15,7 +15,7 @@ import type { Registry } from 'prom-client';
 import { coerceError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Queues } from '../queue/queues.js';
-import { DASHBOARD_PATH, registerDashboard } from './dashboard.js';
+import { DASHBOARD_PATH, dashboardGuard, isLoopbackName, registerDashboard } from './dashboard.js';
 import type { ReadinessProbe } from './health.js';
 
 export const ALL_INTERFACES = '0.0.0.0';
@@ -52,9 +52,11 @@ function sameSecret(given: string, expected: string): boolean {
   return timingSafeEqual(a, b);
 }
 
-async function addDashboard(app: FastifyInstance, opts: NonNullable<OpsServerOptions['dashboard']>): Promise<void> {
+async function addDashboard(app: FastifyInstance, opts: NonNullable<OpsServerOptions['dashboard']>, host: string): Promise<void> {
   const { user, password } = opts;
   await app.register(async (scope) => {
+    // Before authentication: a rebinding Host or a cross-site mutation is refused outright.
+    scope.addHook('onRequest', dashboardGuard({ loopbackOnly: isLoopbackName(host.replace(/^\[|\]$/g, '')) }));
     if (user !== undefined && password !== undefined) {
       await scope.register(basicAuth, {
         authenticate: { realm: 'herald' },
@@ -95,7 +97,7 @@ export async function startOpsServer(opts: OpsServerOptions): Promise<OpsServer>
     const body = await opts.registry.metrics();
     return reply.type(opts.registry.contentType).send(body);
   });
-  if (opts.dashboard) await addDashboard(app, opts.dashboard);
+  if (opts.dashboard) await addDashboard(app, opts.dashboard, host);
 
   await app.listen({ port: opts.port, host });
   const { port } = app.server.address() as AddressInfo;
