@@ -8,8 +8,10 @@
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { FastifyAdapter } from '@bull-board/fastify';
+import type { Job } from 'bullmq';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
+import { sanitizeText } from '../errors.js';
 import type { Queues } from '../queue/queues.js';
 
 export const DASHBOARD_PATH = '/dashboard';
@@ -99,6 +101,49 @@ export function dashboardGuard(opts: { readonly loopbackOnly: boolean }) {
   };
 }
 
+/** Stack frames only: a stack's first line repeats the message. */
+function sanitizeStack(stack: string): string {
+  const frames = stack
+    .slice(0, 4000)
+    .split('\n')
+    .filter((line) => line.trimStart().startsWith('at '));
+  return [sanitizeText(stack.split('\n')[0] ?? ''), ...frames.slice(0, 12)].join('\n');
+}
+
+/**
+ * Bull Board has no formatter for failedReason, stacktrace or job logs, which BullMQ fills
+ * from whatever error a job failed with. herald writes public reasons there already
+ * (errors.ts); this adapter sanitises them again for jobs failed by older versions or by
+ * BullMQ itself, and shows no job logs (herald writes none).
+ */
+class SanitizingAdapter extends BullMQAdapter {
+  private static sanitize(job: Job): Job {
+    const toJSON = job.toJSON.bind(job);
+    job.toJSON = () => {
+      const json = toJSON();
+      return {
+        ...json,
+        failedReason: sanitizeText(String(json.failedReason ?? '')),
+        stacktrace: (Array.isArray(json.stacktrace) ? json.stacktrace : []).map((s) => sanitizeStack(String(s))),
+      };
+    };
+    return job;
+  }
+
+  override async getJob(id: string): Promise<Job | undefined> {
+    const job = await super.getJob(id);
+    return job ? SanitizingAdapter.sanitize(job) : job;
+  }
+
+  override async getJobs(...args: Parameters<BullMQAdapter['getJobs']>): Promise<Job[]> {
+    return (await super.getJobs(...args)).map((job) => SanitizingAdapter.sanitize(job));
+  }
+
+  override async getJobLogs(): Promise<string[]> {
+    return [];
+  }
+}
+
 export interface DashboardOptions {
   readonly queues: Queues;
   readonly readonly: boolean;
@@ -107,7 +152,7 @@ export interface DashboardOptions {
 /** Registers Bull Board's routes and static assets on `scope` (its prefix is DASHBOARD_PATH). */
 export async function registerDashboard(scope: FastifyInstance, opts: DashboardOptions): Promise<void> {
   const adapters = [opts.queues.requests, opts.queues.retries].map((queue) => {
-    const adapter = new BullMQAdapter(queue, {
+    const adapter = new SanitizingAdapter(queue, {
       readOnlyMode: opts.readonly,
       allowRetries: !opts.readonly,
       description: 'herald',

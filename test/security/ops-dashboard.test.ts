@@ -9,12 +9,15 @@
  */
 import { request } from 'node:http';
 
+import { Worker } from 'bullmq';
+import { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 
 import type { Herald } from '../../src/app.js';
 import { type OpsServer, startOpsServer } from '../../src/ops/server.js';
 import { QUEUE } from '../../src/queue/names.js';
+import { REDIS_URL } from '../helpers/env.js';
 import { type Harness, makeHarness, silent } from '../helpers/herald.js';
 
 const USER = 'operator';
@@ -117,4 +120,35 @@ it('refuses a non-loopback Host on the loopback-only board (DNS rebinding)', asy
   expect(await getWithHost('/dashboard/api/queues', `127.0.0.1:${port}`)).toBe(200);
   // Probes and metrics are not part of the board: any Host.
   expect(await getWithHost('/healthz', 'evil.example')).toBe(200);
+});
+
+it('shows failed jobs without the codes or addresses their error text carried', async () => {
+  const CODE = '483921';
+  const connection = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
+  const worker = new Worker(
+    QUEUE.requests,
+    async () => {
+      throw new Error(`550 reply quoted ${CODE} for bob@example.com`);
+    },
+    { connection, prefix: h.prefix, autorun: false },
+  );
+  try {
+    const failed = new Promise<void>((resolve) => worker.once('failed', () => resolve()));
+    await herald.queues.requests.add('requested', { instanceId: 'x', aggregateId: 'failing', sequence: 1 }, { jobId: 'failing-job', attempts: 1 });
+    void worker.run();
+    await failed;
+    const raw = await herald.queues.requests.getJob('failing-job');
+    expect(raw?.failedReason).toContain(CODE); // what BullMQ stored
+    const res = await fetch(`${base}/dashboard/api/queues?activeQueue=${encodeURIComponent(QUEUE.requests)}&status=failed&page=1&jobsPerPage=10`, {
+      headers: { authorization: AUTH },
+    });
+    const body = await res.text();
+    expect(res.status).toBe(200);
+    expect(body).toContain('failing-job');
+    expect(body).not.toContain(CODE);
+    expect(body).not.toContain('bob@example.com');
+  } finally {
+    await worker.close();
+    connection.disconnect();
+  }
 });
