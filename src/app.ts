@@ -97,7 +97,7 @@ export async function startHerald(
     // in-flight jobs drain, and the metrics of those last jobs can still be scraped.
     let started = false;
     const workers: Worker[] = [];
-    const readiness = makeReadinessProbe({ pool, redis: queueConnection, workers: () => (started ? workers : undefined) });
+    const readiness = makeReadinessProbe({ pool, redis: queueConnection, workers: () => (started ? workers : undefined), logger: roleLogger('ops') });
     let metrics: Metrics | undefined;
     let http: OpsServer | undefined;
     if (opts.http) {

@@ -100,3 +100,86 @@ export async function asDependency<T>(what: string, fn: () => Promise<T>): Promi
     throw new DependencyError(`${what}: ${coerceError(err).message}`, { cause: err });
   }
 }
+
+/*
+ * Public reasons. An error's text leaves the process in events (notification.canceled /
+ * retry.requested, kept forever), log lines, BullMQ's failedReason and stacktrace (kept for
+ * days, shown on the dashboard). It may quote a remote reply, and a remote server or a
+ * template may have put a code or an address in it. Everything that leaves goes through
+ * publicReason(): herald's own message (which names the class of failure) with whatever
+ * could be a code, a secret, an address or a URL masked, control characters removed, and
+ * the whole cut short.
+ */
+
+/** Longest public reason. */
+export const MAX_PUBLIC_REASON = 300;
+/** Input is cut to this before any pattern runs, so masking is linear and bounded. */
+const MAX_SCANNED = 2000;
+
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g;
+const URL_LIKE = /\b[a-z][a-z0-9+.-]{1,20}:\/\/\S+/gi;
+const ADDRESS_LIKE = /[^\s<>@'"]+@[^\s<>'"]+/g;
+const DIGIT_RUN = /\d{4,}/g;
+const TOKEN = /[A-Za-z0-9]{6,}/g;
+const HERALD_CODE = /^[A-Z][A-Z_]{1,40}$/;
+
+/** A token that could be a code: a letter-and-digit mix of six or more characters. */
+function codeLike(token: string): boolean {
+  return /\d/.test(token) && /[A-Za-z]/.test(token);
+}
+
+/**
+ * Makes a remote or error text safe to show: cut, secrets in `hide` masked, control
+ * characters removed, URLs, addresses, digit runs of four or more and code-like tokens masked.
+ */
+export function sanitizeText(text: string, max = MAX_PUBLIC_REASON, hide: readonly unknown[] = []): string {
+  let s = text.length > MAX_SCANNED ? text.slice(0, MAX_SCANNED) : text;
+  for (const secret of hide) {
+    if (typeof secret === 'string' && secret.length >= 4) s = s.split(secret).join('<hidden>');
+  }
+  s = s
+    .replace(CONTROL, ' ')
+    .replace(URL_LIKE, '<url>')
+    .replace(ADDRESS_LIKE, '<address>')
+    .replace(DIGIT_RUN, '<number>')
+    .replace(TOKEN, (t) => (codeLike(t) ? '<code>' : t))
+    .replace(/ {2,}/g, ' ')
+    .trim();
+  return s.length > max ? `${s.slice(0, max - 1)}…` : s;
+}
+
+/** herald's (or a library's) symbolic error code, e.g. SMTP_REJECTED or ECONNREFUSED; never a value. */
+export function errorCode(err: unknown): string | undefined {
+  const code = typeof err === 'object' && err !== null ? (err as { code?: unknown }).code : undefined;
+  return typeof code === 'string' && HERALD_CODE.test(code) ? code : undefined;
+}
+
+/** The class name of an error, if it looks like one. */
+export function errorClass(err: unknown): string {
+  const name = typeof err === 'object' && err !== null ? (err as { name?: unknown }).name : undefined;
+  return typeof name === 'string' && /^[A-Za-z][A-Za-z0-9_]{0,40}$/.test(name) ? name : 'Error';
+}
+
+/**
+ * The reason written to events, logs and failedReason for any error. herald's own errors keep
+ * their message (which says what failed), sanitised; anything else is named by its class with
+ * a short sanitised excerpt. `hide` lists secrets of this notification (its code) to mask
+ * wherever they appear.
+ */
+export function publicReason(err: unknown, hide: readonly unknown[] = []): string {
+  if (err instanceof HeraldError) return sanitizeText(err.message, MAX_PUBLIC_REASON, hide) || err.code;
+  if (typeof err === 'string') return `Error: ${sanitizeText(err, 200, hide)}`;
+  if (!(err instanceof Error)) return 'Error: non-error thrown';
+  return `${errorClass(err)}: ${sanitizeText(err.message, 200, hide)}`;
+}
+
+/**
+ * An error to hand to a library that stores its message (BullMQ's failedReason and stack):
+ * same class name (BullMQ classifies by name), public reason as message, no cause.
+ */
+export function publicError(err: unknown): Error {
+  const safe = new Error(err instanceof HeraldError ? publicReason(err) : publicReason(err).replace(/^[A-Za-z0-9_]+: /, ''));
+  safe.name = errorClass(err);
+  return safe;
+}

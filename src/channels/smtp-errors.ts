@@ -4,7 +4,7 @@
  */
 import addressparser from 'nodemailer/lib/addressparser';
 
-import { coerceError, HeraldError, PermanentError } from '../errors.js';
+import { coerceError, HeraldError, PermanentError, sanitizeText } from '../errors.js';
 
 /** A permanent rejection, with the SMTP reply code kept for the canceled event's reason. */
 export type SmtpRejectedError = PermanentError & { readonly responseCode: number };
@@ -49,14 +49,18 @@ const SESSION_COMMANDS = /^(CONN|EHLO|HELO|LHLO|STARTTLS|AUTH)\b/i;
 /** Local rejections of the envelope before anything was sent: the address is unusable. */
 const BAD_ENVELOPE_CODES = new Set(['EENVELOPE', 'EMAXRECIPIENTS']);
 
-const EMAIL_LIKE = /<?[^\s<>@]+@[^\s<>]+>?/g;
+/** Longest excerpt of a server reply kept in a reason. */
+export const MAX_REPLY_EXCERPT = 120;
 
 /**
- * Server replies often quote the recipient ("550 5.1.1 <bob@x>: unknown user"); the error
- * text ends up in logs and in the `notification.canceled` event, so addresses are removed.
+ * Server replies often quote the recipient ("550 5.1.1 <bob@x>: unknown user") or even the
+ * message; the error text ends up in logs and in the `notification.canceled` event. The
+ * reply (up to 1 MiB, chosen by whoever runs the server) is cut first, then addresses, URLs,
+ * digit runs and code-like tokens are masked (errors.ts sanitizeText), all in linear time:
+ * the former address regex ran over the whole reply and was quadratic (40 KB took 5 s).
  */
 function scrub(text: string): string {
-  return text.replace(EMAIL_LIKE, '<address>').replace(/[\r\n]+/g, ' ').slice(0, 300);
+  return sanitizeText(text, MAX_REPLY_EXCERPT);
 }
 
 function fields(err: unknown): { code?: string; responseCode?: number; command?: string } {
@@ -112,12 +116,15 @@ export function classifySmtpError(err: unknown): Error {
 }
 
 const CRLF = /[\r\n]/;
+const MAX_ADDRESS_LENGTH = 998;
 
 /**
  * Rejects anything but exactly one mailbox without CR/LF. A CR/LF could start a new header,
  * and a list ("a@x, evil@y") would send the code to a second recipient.
  */
 export function assertSafeAddress(value: string, field: 'to' | 'from' | 'reply-to'): string {
+  // One header line at most (RFC 5322): the parser below is not meant for megabytes.
+  if (value.length > MAX_ADDRESS_LENGTH) throw new PermanentError('BAD_ADDRESS', `${field} address is too long`);
   if (CRLF.test(value)) {
     throw new PermanentError('BAD_ADDRESS', `${field} address contains a line break`);
   }

@@ -43,9 +43,29 @@ export function labelled(name: string, value: unknown): string {
   return `${name}=${show(value)}`;
 }
 
-/** Hides the password of `scheme://user:password@host`, also in strings that are not valid URLs. */
+/**
+ * Hides the credentials (user and password) of `scheme://user:password@host`. A URL is parsed
+ * with WHATWG URL and shown without its username and password. Text that does not parse, or
+ * has an `@` the parser did not take as the end of the credentials (a password holding `/`),
+ * loses everything from the scheme up to its last `@`. The former regex stopped at the first
+ * `@` and showed the rest of a password holding one.
+ */
 export function redactUrl(url: string): string {
-  return url.replace(/(\/\/[^/@\s:]*:)[^@\s]*@/, '$1***@');
+  const lastAt = url.lastIndexOf('@');
+  if (lastAt < 0) return url;
+  try {
+    const parsed = new URL(url);
+    if (parsed.username !== '' || parsed.password !== '') {
+      parsed.username = '';
+      parsed.password = '';
+      if (!parsed.href.includes('@')) return parsed.href.replace('//', '//***@');
+    }
+  } catch {
+    // Not a URL: fall through to the conservative cut.
+  }
+  const scheme = url.indexOf('://');
+  const start = scheme >= 0 ? scheme + 3 : 0;
+  return lastAt < start ? url : `${url.slice(0, start)}***${url.slice(lastAt)}`;
 }
 
 function oneLine(s: string): string {

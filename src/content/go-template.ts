@@ -5,11 +5,64 @@
  */
 import { PermanentError } from '../errors.js';
 import type { Command, Node, Operand, Pipeline } from './go-template-parse.js';
-import { parseGoTemplate, TemplateSyntaxError } from './go-template-parse.js';
+import { parseGoTemplate, type TemplateBudget, TemplateBudgetError, TemplateSyntaxError } from './go-template-parse.js';
 import type { TemplateArgs, TemplateValue } from './types.js';
 
 /** Output cap: a message body never needs more; ranges must not amplify without bound. */
 export const MAX_TEMPLATE_OUTPUT = 256 * 1024;
+
+/**
+ * The rendering budget of one template (issue #11): templates are tenant input, and rendering
+ * is synchronous, so every render must end quickly whatever the template does. herald's own
+ * texts and ZITADEL's default mail template use a small fraction of each limit.
+ */
+export const TEMPLATE_LIMITS = {
+  /** Characters of template source; checked before parsing. */
+  sourceChars: 256 * 1024,
+  /** Node evaluations, range iterations, commands and operands. */
+  steps: 100_000,
+  /** Characters produced in total: text written (or dropped, e.g. in an HTML comment), values built. */
+  workChars: 4 * 1024 * 1024,
+  /** Characters of any one value a function builds (printf, print, html, urlquery) or prints. */
+  valueChars: 64 * 1024,
+  /** Characters of output. */
+  outputChars: MAX_TEMPLATE_OUTPUT,
+} as const;
+
+/** Counts steps and characters of one render; throws TemplateBudgetError past a limit. */
+class Budget {
+  private steps = 0;
+  private work = 0;
+
+  step(): void {
+    if (++this.steps > TEMPLATE_LIMITS.steps) exceeded('steps');
+  }
+
+  /** Accounts for `n` characters processed or produced. */
+  charge(n: number): void {
+    this.work += n;
+    if (this.work > TEMPLATE_LIMITS.workChars) exceeded('work');
+  }
+
+  /** Checks and accounts for a value that was built. */
+  value<T extends Value>(v: T): T {
+    if (typeof v === 'string') {
+      if (v.length > TEMPLATE_LIMITS.valueChars) exceeded('value size');
+      this.charge(v.length);
+    }
+    return v;
+  }
+}
+
+function exceeded(budget: TemplateBudget): never {
+  throw new TemplateBudgetError(budget);
+}
+
+/** Appends to a string being built, refusing to grow past the value cap. */
+function append(out: string, s: string): string {
+  if (out.length + s.length > TEMPLATE_LIMITS.valueChars) exceeded('value size');
+  return out + s;
+}
 
 /** The template's root map, distinct from list values. */
 class MapValue {
@@ -88,28 +141,40 @@ function typeName(v: Value): string {
   return typeof v;
 }
 
-/** fmt.Sprint: a space between operands when neither is a string. */
+/** fmt.Sprint: a space between operands when neither is a string. Bounded by the value cap. */
 function sprint(args: readonly Value[]): string {
   let out = '';
   args.forEach((a, i) => {
     const prev = args[i - 1];
-    if (i > 0 && typeof a !== 'string' && typeof prev !== 'string') out += ' ';
-    out += format(a);
+    if (i > 0 && typeof a !== 'string' && typeof prev !== 'string') out = append(out, ' ');
+    out = append(out, format(a));
   });
   return out;
 }
 
+/** fmt.Sprintf for %s %v %d %q %%, built piece by piece so it stops at the value cap. */
 function sprintf(fmt: string, args: readonly Value[]): string {
-  let n = 0;
-  const out = fmt.replace(/%([%svdq])/g, (_m, verb: string) => {
-    if (verb === '%') return '%';
-    const a = args[n++];
-    if (a === undefined) return `%!${verb}(MISSING)`;
-    if (verb === 'd' && typeof a !== 'number') return `%!d(${typeName(a)}=${format(a)})`;
-    return verb === 'q' ? JSON.stringify(format(a)) : format(a);
-  });
   if (/%[^%svdq]/.test(fmt.replace(/%%/g, ''))) fail('printf: only %s, %v, %d, %q and %% are supported');
-  return n < args.length ? `${out}%!(EXTRA ${args.slice(n).map((a) => format(a)).join(', ')})` : out;
+  const verbs = /%([%svdq])/g;
+  let out = '';
+  let n = 0;
+  let last = 0;
+  for (let m = verbs.exec(fmt); m; m = verbs.exec(fmt)) {
+    out = append(out, fmt.slice(last, m.index));
+    last = verbs.lastIndex;
+    const verb = m[1];
+    if (verb === '%') {
+      out = append(out, '%');
+      continue;
+    }
+    const a = args[n++];
+    if (a === undefined) out = append(out, `%!${verb}(MISSING)`);
+    else if (verb === 'd' && typeof a !== 'number') out = append(out, `%!d(${typeName(a)}=${format(a)})`);
+    else out = append(out, verb === 'q' ? JSON.stringify(format(a)) : format(a));
+  }
+  out = append(out, fmt.slice(last));
+  for (const [i, a] of args.slice(n).entries()) out = append(out, `${i === 0 ? '%!(EXTRA ' : ', '}${format(a)}`);
+  return n < args.length ? append(out, ')') : out;
 }
 
 function equal(a: Value, b: Value): boolean {
@@ -172,6 +237,7 @@ function goFuncArg(args: readonly Value[]): string {
 
 class Executor {
   private out = '';
+  private readonly budget = new Budget();
 
   constructor(
     private readonly root: MapValue,
@@ -183,20 +249,22 @@ class Executor {
   }
 
   private write(s: string): void {
-    if (this.out.length + s.length > MAX_TEMPLATE_OUTPUT) {
-      fail(`output exceeds ${MAX_TEMPLATE_OUTPUT} characters`);
-    }
+    if (this.out.length + s.length > TEMPLATE_LIMITS.outputChars) exceeded('output size');
+    this.budget.charge(s.length);
     this.out += s;
   }
 
   walk(nodes: readonly Node[], dot: Value): void {
     for (const node of nodes) {
+      this.budget.step();
       switch (node.kind) {
         case 'text':
+          // Charged before it is processed: text the context drops (comments) still costs.
+          this.budget.charge(node.text.length);
           this.write(this.opts.text ? this.opts.text(node.text) : node.text);
           break;
         case 'print': {
-          const s = format(this.pipeline(node.pipe, dot));
+          const s = this.budget.value(format(this.pipeline(node.pipe, dot)));
           this.write(this.opts.escape ? this.opts.escape(s) : s);
           break;
         }
@@ -220,9 +288,13 @@ class Executor {
     if (v === null) elements = [];
     else if (Array.isArray(v)) elements = [...(v as readonly string[])];
     else if (v instanceof MapValue) elements = Object.keys(v.data).sort().map((k) => norm(v.data[k]));
-    else return fail(`range can't iterate over ${format(v)}`);
+    // The type only: the value may be a code (`range can't iterate over 483921`).
+    else return fail(`range can't iterate over a ${typeName(v)}`);
     if (elements.length === 0) this.walk(elseBody, dot);
-    for (const el of elements) this.walk(body, el);
+    for (const el of elements) {
+      this.budget.step();
+      this.walk(body, el);
+    }
   }
 
   private pipeline(pipe: Pipeline, dot: Value): Value {
@@ -232,15 +304,17 @@ class Executor {
   }
 
   private command(cmd: Command, dot: Value, piped: Value | undefined): Value {
+    this.budget.step();
     const [head, ...rest] = cmd;
     if (!head) return fail('empty command');
     if (head.kind !== 'func') return this.operand(head, dot);
     const args = rest.map((op) => this.operand(op, dot));
     if (piped !== undefined) args.push(piped);
-    return callFunction(head.name, args);
+    return this.budget.value(callFunction(head.name, args));
   }
 
   private operand(op: Operand, dot: Value): Value {
+    this.budget.step();
     switch (op.kind) {
       case 'dot':
         return dot;
@@ -263,19 +337,25 @@ class Executor {
 }
 
 /**
- * Render a Go text/template against `data`. Any template the subset cannot
- * handle, or any execution error, throws PermanentError('TEMPLATE_INVALID').
+ * Render a Go text/template against `data`. Any template the subset cannot handle, or any
+ * execution error, throws PermanentError('TEMPLATE_INVALID'); a template past one of the
+ * TEMPLATE_LIMITS throws PermanentError('TEMPLATE_BUDGET') with a fixed reason. Neither
+ * message ever quotes a value from `data`.
  */
 export function renderGoTemplate(tmpl: string, data: TemplateArgs, opts: RenderGoTemplateOptions = {}): string {
   try {
+    if (tmpl.length > TEMPLATE_LIMITS.sourceChars) exceeded('template size');
     const tree = parseGoTemplate(tmpl);
     const root = new MapValue(data);
     const exec = new Executor(root, opts);
     exec.walk(tree, root);
     return exec.result();
   } catch (err) {
-    if (err instanceof TemplateSyntaxError) {
-      throw new PermanentError('TEMPLATE_INVALID', `template: ${err.message}`, { cause: err });
+    if (err instanceof TemplateBudgetError) throw new PermanentError('TEMPLATE_BUDGET', err.message);
+    if (err instanceof TemplateSyntaxError) throw new PermanentError('TEMPLATE_INVALID', `template: ${err.message}`);
+    if (err instanceof RangeError) {
+      // "Invalid string length" or a stack overflow: whatever the engine hit, it is a budget.
+      throw new PermanentError('TEMPLATE_BUDGET', new TemplateBudgetError('work').message);
     }
     throw err;
   }

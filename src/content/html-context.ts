@@ -59,67 +59,134 @@ type TagPart = 'name' | 'space' | 'attr' | 'afterAttr' | 'beforeValue' | 'value'
 type State =
   | { readonly k: 'text' }
   | { readonly k: 'comment' }
-  | { k: 'tag'; tag: string; closing: boolean; part: TagPart; attr: string; quote: string; value: string }
-  | { readonly k: 'raw'; readonly tag: string; content: string };
+  | { k: 'tag'; tag: string; closing: boolean; part: TagPart; attr: string; quote: string; value: AttrValue }
+  | { readonly k: 'raw'; readonly tag: string; readonly css: CssScanner };
+
+/** An attribute value so far, as the escapers need it (URL and CSS context). */
+interface AttrValue {
+  readonly url: UrlSoFar;
+  readonly css: CssScanner;
+}
+
+function attrValueOf(first = ''): AttrValue {
+  const v = { url: new UrlSoFar(), css: new CssScanner() };
+  feedValue(v, first);
+  return v;
+}
+
+function feedValue(v: AttrValue, s: string): void {
+  for (const c of s) v.url.feed(c);
+  v.css.feed(s);
+}
 
 const isSpace = (c: string): boolean => c === ' ' || c === '\t' || c === '\n' || c === '\r' || c === '\f';
 const isLetter = (c: string | undefined): boolean => c !== undefined && /[A-Za-z]/.test(c);
 
 type CssState = 'value' | 'dqStr' | 'sqStr' | 'url' | 'dqUrl' | 'sqUrl' | 'comment';
 
-/** Where the end of `css` is: inside a value, a string, a url(…) or a comment; with the URL or string so far. */
-function cssContext(css: string): { state: CssState; sofar: string } {
-  let state: CssState = 'value';
-  let start = 0;
-  const URL_OPEN = /url\(\s*/iy;
-  for (let i = 0; i < css.length; i++) {
-    const c = css[i];
-    switch (state) {
+/**
+ * What a value printed into a URL needs to know of the URL so far: whether anything but
+ * whitespace came before it, and whether a query or fragment started.
+ */
+class UrlSoFar {
+  blank = true;
+  query = false;
+
+  feed(c: string): void {
+    if (this.blank && c.trim() !== '') this.blank = false;
+    if (c === '?' || c === '#') this.query = true;
+  }
+}
+
+/**
+ * Where the CSS written so far ends: inside a value, a string, a url(…) or a comment, with the
+ * string or URL so far. Fed one character at a time as the template writes, so each printed
+ * value costs O(1) instead of a rescan of everything before it (which was quadratic).
+ */
+class CssScanner {
+  private current: CssState = 'value';
+  /** The string or URL so far (reset where one starts). */
+  sofar = new UrlSoFar();
+  /** The last characters seen in the value state, lower-cased, to spot `url(`. */
+  private recent = '';
+  /** After `url(`: skipping spaces before the URL or its quote. */
+  private urlOpen = false;
+  /** Previous character: `/` in a value, `*` in a comment, `\` in a string. */
+  private pending = '';
+
+  /** Right after `url(` (and spaces) a value starts an unquoted URL. */
+  get state(): CssState {
+    return this.urlOpen ? 'url' : this.current;
+  }
+
+  feed(s: string): void {
+    for (const c of s) this.char(c);
+  }
+
+  private enter(state: CssState): void {
+    this.current = state;
+    this.sofar = new UrlSoFar();
+    this.recent = '';
+    this.pending = '';
+  }
+
+  private char(c: string): void {
+    switch (this.current) {
       case 'value':
-        URL_OPEN.lastIndex = i;
-        if (URL_OPEN.test(css)) {
-          i = URL_OPEN.lastIndex;
-          const q = css[i];
-          state = q === '"' ? 'dqUrl' : q === "'" ? 'sqUrl' : 'url';
-          if (state === 'url') i--;
-          start = i + 1;
-        } else if (c === '/' && css[i + 1] === '*') {
-          state = 'comment';
-          i++;
+        if (this.urlOpen) {
+          if (isSpace(c)) return;
+          this.urlOpen = false;
+          if (c === '"' || c === "'") {
+            this.enter(c === '"' ? 'dqUrl' : 'sqUrl');
+            return;
+          }
+          this.enter('url');
+          this.char(c);
+          return;
+        }
+        if (this.pending === '/' && c === '*') {
+          this.enter('comment');
+          return;
+        }
+        this.pending = c === '/' ? '/' : '';
+        if (c === '(' && this.recent === 'url') {
+          this.urlOpen = true;
+          this.recent = '';
         } else if (c === '"' || c === "'") {
-          state = c === '"' ? 'dqStr' : 'sqStr';
-          start = i + 1;
+          this.enter(c === '"' ? 'dqStr' : 'sqStr');
+        } else {
+          this.recent = (this.recent + c.toLowerCase()).slice(-3);
         }
-        break;
+        return;
       case 'comment':
-        if (c === '*' && css[i + 1] === '/') {
-          state = 'value';
-          i++;
-        }
-        break;
+        if (this.pending === '*' && c === '/') this.enter('value');
+        else this.pending = c === '*' ? '*' : '';
+        return;
       case 'dqStr':
       case 'sqStr':
       case 'dqUrl':
       case 'sqUrl':
-        if (c === '\\') i++;
-        else if (c === (state === 'dqStr' || state === 'dqUrl' ? '"' : "'")) state = 'value';
-        break;
+        this.sofar.feed(c);
+        if (this.pending === '\\') this.pending = '';
+        else if (c === '\\') this.pending = '\\';
+        else if (c === (this.current === 'dqStr' || this.current === 'dqUrl' ? '"' : "'")) this.enter('value');
+        return;
       case 'url':
-        if (c === ')') state = 'value';
-        break;
+        if (c === ')') this.enter('value');
+        else this.sofar.feed(c);
+        return;
     }
   }
-  return { state, sofar: css.slice(start) };
 }
 
 /** A URL value: filtered at the start, normalized in the path, fully escaped in query/fragment. */
-function escapeUrlPart(value: string, sofar: string, inner: (s: string) => string = urlNormalizer): string {
-  if (/[?#]/.test(sofar)) return urlEscaper(value);
-  return inner(sofar.trim() === '' ? urlFilter(value) : value);
+function escapeUrlPart(value: string, sofar: UrlSoFar, inner: (s: string) => string = urlNormalizer): string {
+  if (sofar.query) return urlEscaper(value);
+  return inner(sofar.blank ? urlFilter(value) : value);
 }
 
-function escapeCss(value: string, css: string): string {
-  const { state, sofar } = cssContext(css);
+function escapeCss(value: string, css: CssScanner): string {
+  const { state, sofar } = css;
   switch (state) {
     case 'value':
       return cssValueFilter(value);
@@ -133,6 +200,11 @@ function escapeCss(value: string, css: string): string {
     case 'comment':
       throw new TemplateSyntaxError('a value inside a CSS comment is not supported');
   }
+}
+
+/** Tag and attribute names come from the template, but a reason stays short. */
+function cut(name: string): string {
+  return name.length > 40 ? `${name.slice(0, 40)}…` : name;
 }
 
 /** Stands in for a printed value in the context buffers: escaped values never change the context. */
@@ -151,7 +223,7 @@ export function makeHtmlContext(): HtmlContext {
   let st: State = { k: 'text' };
 
   function endTag(tag: Extract<State, { k: 'tag' }>): void {
-    st = !tag.closing && RAW_ELEMENTS.has(tag.tag) ? { k: 'raw', tag: tag.tag, content: '' } : { k: 'text' };
+    st = !tag.closing && RAW_ELEMENTS.has(tag.tag) ? { k: 'raw', tag: tag.tag, css: new CssScanner() } : { k: 'text' };
   }
 
   /** Consumes s[i] in a tag; returns how many characters were used (0: look at it again in the new part). */
@@ -180,13 +252,13 @@ export function makeHtmlContext(): HtmlContext {
         return 1;
       case 'beforeValue':
         if (c === '>') endTag(t);
-        else if (c === '"' || c === "'") Object.assign(t, { part: 'value', quote: c, value: '' });
-        else if (!isSpace(c)) Object.assign(t, { part: 'value', quote: '', value: c });
+        else if (c === '"' || c === "'") Object.assign(t, { part: 'value', quote: c, value: attrValueOf() });
+        else if (!isSpace(c)) Object.assign(t, { part: 'value', quote: '', value: attrValueOf(c) });
         return 1;
       case 'value':
         if (t.quote === '' && (isSpace(c) || c === '>')) return moveTo('space');
         if (t.quote !== '' && c === t.quote) t.part = 'space';
-        else t.value += c;
+        else feedValue(t.value, c);
         return 1;
     }
   }
@@ -204,7 +276,7 @@ export function makeHtmlContext(): HtmlContext {
       } else if (state.k === 'raw') {
         const close = new RegExp(`</${state.tag}(?=[\\s/>]|$)`, 'i').exec(s.slice(i));
         const j = close ? i + close.index : s.length;
-        state.content += s.slice(i, j);
+        if (state.tag === 'style') state.css.feed(s.slice(i, j));
         out += s.slice(i, j);
         i = j;
         if (close) st = { k: 'text' };
@@ -218,7 +290,7 @@ export function makeHtmlContext(): HtmlContext {
           i += 4;
         } else if (isLetter(s[i + 1]) || (s[i + 1] === '/' && isLetter(s[i + 2]))) {
           const closing = s[i + 1] === '/';
-          st = { k: 'tag', tag: '', closing, part: 'name', attr: '', quote: '', value: '' };
+          st = { k: 'tag', tag: '', closing, part: 'name', attr: '', quote: '', value: attrValueOf() };
           out += closing ? '</' : '<';
           i += closing ? 2 : 1;
         } else {
@@ -238,18 +310,18 @@ export function makeHtmlContext(): HtmlContext {
     let escaped: string;
     switch (attrType(t.attr)) {
       case 'url':
-        escaped = escapeUrlPart(v, t.value);
+        escaped = escapeUrlPart(v, t.value.url);
         break;
       case 'css':
-        escaped = escapeCss(v, t.value);
+        escaped = escapeCss(v, t.value.css);
         break;
       case 'plain':
         escaped = v;
         break;
       default:
-        throw new TemplateSyntaxError(`a value in the ${t.attr} attribute is not supported`);
+        throw new TemplateSyntaxError(`a value in the ${cut(t.attr)} attribute is not supported`);
     }
-    t.value += PRINTED;
+    feedValue(t.value, PRINTED);
     return t.quote === '' ? htmlNospaceEscaper(escaped) : htmlEscaper(escaped);
   }
 
@@ -262,15 +334,15 @@ export function makeHtmlContext(): HtmlContext {
         return '';
       case 'raw':
         if (state.tag === 'style') {
-          const escaped = escapeCss(v, state.content);
-          state.content += PRINTED;
+          const escaped = escapeCss(v, state.css);
+          state.css.feed(PRINTED);
           return escaped;
         }
         if (state.tag === 'script') throw new TemplateSyntaxError('a value inside <script> is not supported');
         return htmlEscaper(v);
       case 'tag':
-        if (state.part === 'beforeValue') Object.assign(state, { part: 'value', quote: '', value: '' });
-        if (state.part !== 'value') throw new TemplateSyntaxError(`a value inside the <${state.tag}> tag outside an attribute value is not supported`);
+        if (state.part === 'beforeValue') Object.assign(state, { part: 'value', quote: '', value: attrValueOf() });
+        if (state.part !== 'value') throw new TemplateSyntaxError(`a value inside the <${cut(state.tag)}> tag outside an attribute value is not supported`);
         return attrValue(state, v);
     }
   }
@@ -279,7 +351,7 @@ export function makeHtmlContext(): HtmlContext {
     text,
     value,
     finish() {
-      if (st.k !== 'text') throw new TemplateSyntaxError(`the template ends inside ${st.k === 'comment' ? 'a comment' : `<${st.tag}>`}`);
+      if (st.k !== 'text') throw new TemplateSyntaxError(`the template ends inside ${st.k === 'comment' ? 'a comment' : `<${cut(st.tag)}>`}`);
     },
   };
 }

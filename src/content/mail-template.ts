@@ -68,6 +68,10 @@ export function renderMailTemplate(template: string, data: MailTemplateData): st
     context.finish();
     return html;
   } catch (err) {
+    // A budget reason is kept as it is (fixed text), so every bomb cancels with the same words.
+    if (isPermanent(err) && err.code === 'TEMPLATE_BUDGET') {
+      throw new PermanentError('TEMPLATE_BUDGET', `custom mail template: ${err.message}`);
+    }
     if (err instanceof TemplateSyntaxError || isPermanent(err)) {
       const reason = err.message.replace(/^template: /, '');
       throw new PermanentError('MAIL_TEMPLATE_UNSUPPORTED', `custom mail template cannot be rendered: ${reason}`, { cause: err });

@@ -5,7 +5,8 @@
  */
 import { isPermanent, PermanentError } from '../errors.js';
 import { urlArgs } from './args.js';
-import { renderGoTemplate } from './go-template.js';
+import { renderGoTemplate, TEMPLATE_LIMITS } from './go-template.js';
+import { TemplateBudgetError } from './go-template-parse.js';
 import { chooseTexts } from './language.js';
 import { renderEmailLayout } from './layout.js';
 import { mailTemplateData, renderMailTemplate } from './mail-template.js';
@@ -31,10 +32,25 @@ function oneLine(s: string): string {
   return s.replace(/[\u0000-\u001f\u007f\u2028\u2029]+/g, ' ').replace(/ {2,}/g, ' ').trim();
 }
 
+/**
+ * Args come from ZITADEL, whose fields are short (names up to 200 characters); one above the
+ * value cap can only be hostile, and would only make every step of the render costly.
+ */
+function checkArgSizes(args: RenderInput['args']): void {
+  for (const v of Object.values(args)) {
+    const values = Array.isArray(v) ? v : [v];
+    if (values.length > TEMPLATE_LIMITS.valueChars || values.some((x) => typeof x === 'string' && x.length > TEMPLATE_LIMITS.valueChars)) {
+      throw new PermanentError('TEMPLATE_BUDGET', new TemplateBudgetError('value size').message);
+    }
+  }
+}
+
 export function renderMessage(input: RenderInput): Rendered {
   if (!isMessageType(input.messageType)) {
-    throw new PermanentError('UNKNOWN_MESSAGE_TYPE', `unknown message type ${JSON.stringify(input.messageType)}`);
+    // The type name comes from the request: quoted short.
+    throw new PermanentError('UNKNOWN_MESSAGE_TYPE', `unknown message type ${JSON.stringify(input.messageType.slice(0, 40))}`);
   }
+  checkArgSizes(input.args);
   const { language, texts } = chooseTexts(input.messageType, input.language, input);
 
   // ZITADEL renders the URL with HTML-escaped args on the email path; that string is

@@ -7,13 +7,20 @@ import type { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Pool } from 'pg';
 
-import { coerceError } from '../errors.js';
+import { errorClass, errorCode } from '../errors.js';
+import type { Logger } from '../logger.js';
 import { selectOne } from './sql.js';
 
 /** A probe that takes longer than this counts as down (kubelet's default timeout is 1 s). */
 export const PROBE_TIMEOUT_MS = 1000;
 
-export type CheckResult = 'ok' | string;
+/**
+ * Every word /readyz may answer. Fixed words only: a dependency's error text names databases,
+ * users and hosts (and /readyz is unauthenticated); the detail goes to the debug log.
+ */
+export const READINESS_WORDS = ['ok', 'unavailable', 'timeout', 'starting', 'shutting down', 'not running'] as const;
+
+export type CheckResult = (typeof READINESS_WORDS)[number];
 
 export interface Readiness {
   readonly ready: boolean;
@@ -36,18 +43,21 @@ export interface ReadinessDeps {
    */
   readonly workers: () => readonly Worker[] | undefined;
   readonly timeoutMs?: number;
+  /** Gets the class and code of a failed check at debug level. */
+  readonly logger?: Logger;
 }
 
-async function withTimeout(what: string, timeoutMs: number, fn: () => Promise<unknown>): Promise<CheckResult> {
+async function withTimeout(what: string, timeoutMs: number, fn: () => Promise<unknown>, logger: Logger | undefined): Promise<CheckResult> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<CheckResult>((resolve) => {
-    timer = setTimeout(() => resolve(`${what} did not answer within ${timeoutMs} ms`), timeoutMs);
+    timer = setTimeout(() => resolve('timeout'), timeoutMs);
   });
   try {
     return await Promise.race([fn().then(() => 'ok' as const), timeout]);
   } catch (err) {
-    // Messages of pg/ioredis connection errors name host and port, never credentials.
-    return `${what}: ${coerceError(err).message}`;
+    // Class and code only: pg and ioredis messages name the database, user and host.
+    logger?.debug({ dependency: what, errorClass: errorClass(err), errorCode: errorCode(err) }, 'readiness check failed');
+    return 'unavailable';
   } finally {
     clearTimeout(timer);
   }
@@ -56,8 +66,7 @@ async function withTimeout(what: string, timeoutMs: number, fn: () => Promise<un
 function workerState(workers: readonly Worker[] | undefined, draining: boolean): CheckResult {
   if (draining) return 'shutting down';
   if (workers === undefined) return 'starting';
-  const idle = workers.filter((w) => !w.isRunning()).map((w) => w.name);
-  return idle.length > 0 ? `not running: ${idle.join(', ')}` : 'ok';
+  return workers.some((w) => !w.isRunning()) ? 'not running' : 'ok';
 }
 
 export function makeReadinessProbe(deps: ReadinessDeps): ReadinessProbe {
@@ -69,8 +78,8 @@ export function makeReadinessProbe(deps: ReadinessDeps): ReadinessProbe {
     },
     async check() {
       const [postgres, redis] = await Promise.all([
-        withTimeout('postgres', timeoutMs, () => selectOne(deps.pool)),
-        withTimeout('redis', timeoutMs, () => deps.redis.ping()),
+        withTimeout('postgres', timeoutMs, () => selectOne(deps.pool), deps.logger),
+        withTimeout('redis', timeoutMs, () => deps.redis.ping(), deps.logger),
       ]);
       const checks: Record<string, CheckResult> = { postgres, redis, workers: workerState(deps.workers(), draining) };
       return { ready: Object.values(checks).every((c) => c === 'ok'), checks };

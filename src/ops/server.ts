@@ -16,7 +16,7 @@ import type { Registry } from 'prom-client';
 import { coerceError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Queues } from '../queue/queues.js';
-import { DASHBOARD_PATH, registerDashboard } from './dashboard.js';
+import { DASHBOARD_PATH, dashboardGuard, isLoopbackName, registerDashboard } from './dashboard.js';
 import type { ReadinessProbe } from './health.js';
 
 export const ALL_INTERFACES = '0.0.0.0';
@@ -59,10 +59,14 @@ export function isLoopbackPeer(address: string | undefined): boolean {
   return a === '::1' || (a !== undefined && /^127\.\d+\.\d+\.\d+$/.test(a));
 }
 
-async function addDashboard(app: FastifyInstance, opts: NonNullable<OpsServerOptions['dashboard']>): Promise<void> {
+async function addDashboard(app: FastifyInstance, opts: NonNullable<OpsServerOptions['dashboard']>, host: string): Promise<void> {
   const { user, password } = opts;
+  const open = user === undefined || password === undefined;
   await app.register(async (scope) => {
-    if (user === undefined || password === undefined) {
+    // Before authentication: a rebinding Host or a cross-site mutation is refused outright.
+    // An open dashboard is a loopback one, whatever the bind address: loopback Host names only.
+    scope.addHook('onRequest', dashboardGuard({ loopbackOnly: open || isLoopbackName(host.replace(/^\[|\]$/g, '')) }));
+    if (open) {
       scope.addHook('onRequest', async (req, reply) => {
         if (isLoopbackPeer(req.socket.remoteAddress)) return;
         return reply.status(403).send({ error: 'the dashboard has no HERALD_DASHBOARD_USER/PASSWORD: loopback clients only' });
@@ -107,7 +111,7 @@ export async function startOpsServer(opts: OpsServerOptions): Promise<OpsServer>
     const body = await opts.registry.metrics();
     return reply.type(opts.registry.contentType).send(body);
   });
-  if (opts.dashboard) await addDashboard(app, opts.dashboard);
+  if (opts.dashboard) await addDashboard(app, opts.dashboard, host);
 
   await app.listen({ port: opts.port, host });
   const { port } = app.server.address() as AddressInfo;

@@ -10,7 +10,7 @@ import { formatGoDuration } from '../config/duration.js';
 import type { NotificationsConfig } from '../config/types.js';
 import { type CustomTextSource, sharedCustomTextSource } from '../content/index.js';
 import type { Keyring } from '../crypto/keyring.js';
-import { asDependency, coerceError, DependencyError, isConcurrency, isPermanent } from '../errors.js';
+import { asDependency, coerceError, DependencyError, isConcurrency, isPermanent, publicReason } from '../errors.js';
 import type { PushBatcher } from '../eventstore/batch.js';
 import { parseRequestedPayload, parseRetryPayload } from '../eventstore/notification.js';
 import { NotificationEvent, type NotificationRequest, NotificationType, type NotifyUser } from '../eventstore/notification-types.js';
@@ -129,7 +129,7 @@ export async function processNotification(
   try {
     attempt = attemptOf(events, latest);
   } catch (err) {
-    if (isPermanent(err)) return cancel(err.message);
+    if (isPermanent(err)) return cancel(publicReason(err));
     throw err;
   }
   if (attempt.since.getTime() + cfg.maxTtlMs < now()) {
@@ -185,7 +185,7 @@ export async function processNotification(
       ...(texts.defaultLanguage === undefined && look?.defaultLanguage !== undefined ? { defaultLanguage: look.defaultLanguage } : {}),
     });
   } catch (err) {
-    if (isPermanent(err)) return cancel(err.message);
+    if (isPermanent(err)) return cancel(publicReason(err));
     throw err;
   }
 
@@ -203,15 +203,15 @@ export async function processNotification(
         { err: { name: err.name, code: (err as { code?: unknown }).code }, attempt: attemptNo, maxAttempts: cfg.maxAttempts, durationMs: now() - started },
         `send failed (attempt ${attemptNo} of ${cfg.maxAttempts})`,
       );
-      if (isPermanent(err) || attemptNo >= cfg.maxAttempts) return cancel(err.message);
+      if (isPermanent(err) || attemptNo >= cfg.maxAttempts) return cancel(publicReason(err, [built.args.Code]));
       const delayMs = nextBackoffMs(attempt.previousBackOffMs, cfg);
       try {
-        await writeRetry(pool, latest, { request, notifyUser: user, error: err.message, backOffNs: msToNs(delayMs) });
+        await writeRetry(pool, latest, { request, notifyUser: user, error: publicReason(err, [built.args.Code]), backOffNs: msToNs(delayMs) });
       } catch (writeErr) {
         if (isConcurrency(writeErr)) return { kind: 'finished' };
         throw writeErr;
       }
-      return { kind: 'retry', attempt: attemptNo, delayMs, error: err.message };
+      return { kind: 'retry', attempt: attemptNo, delayMs, error: publicReason(err, [built.args.Code]) };
     }
   }
   const channelName = channel?.name ?? 'unknown';

@@ -11,7 +11,7 @@ import { DelayedError, type Job, UnrecoverableError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 
 import type { NotificationsConfig } from '../config/types.js';
-import { HeraldError, isConcurrency, isDependency } from '../errors.js';
+import { HeraldError, isConcurrency, isDependency, publicError, sanitizeText } from '../errors.js';
 import { nextBackoffMs } from '../queue/backoff.js';
 import type { NotificationJobData, QueueName } from '../queue/names.js';
 import { type Outcome, type ProcessDeps,processNotification } from './process.js';
@@ -67,7 +67,7 @@ export function makeNotificationWorker(opts: {
           job.updateData({ ...job.data, delivered: { at: new Date().toISOString(), ...result } }),
       });
     } catch (err) {
-      if (!isDependency(err) && !isConcurrency(err)) throw err;
+      if (!isDependency(err) && !isConcurrency(err)) throw publicError(err);
       // State could not be read or written: come back later; this was not a send attempt.
       const delay = nextBackoffMs(0, cfg);
       logger.warn({ err, jobId: job.id, delayMs: delay }, 'dependency unavailable; job delayed');
@@ -77,9 +77,9 @@ export function makeNotificationWorker(opts: {
     opts.onOutcome?.(outcome, job, Date.now() - started);
     switch (outcome.kind) {
       case 'canceled':
-        throw new UnrecoverableError(`notification canceled: ${outcome.error}`);
+        throw new UnrecoverableError(`notification canceled: ${sanitizeText(outcome.error)}`);
       case 'retry':
-        throw new RetryScheduledError(outcome.error, outcome.delayMs);
+        throw new RetryScheduledError(sanitizeText(outcome.error), outcome.delayMs);
       case 'not-due':
         await job.moveToDelayed(Date.now() + outcome.delayMs, token);
         throw new DelayedError();

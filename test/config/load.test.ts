@@ -237,7 +237,7 @@ describe('errors name the variable', () => {
     expect(message).not.toContain(SECRET);
     expect(message).toContain('ZITADEL_MASTERKEY');
     expect(message).toContain('HERALD_ENCRYPTION_KEYS');
-    expect(message).toContain('HERALD_WEBHOOK_URL="gopher://user:***@host"');
+    expect(message).toContain('HERALD_WEBHOOK_URL="gopher://***@host"');
   });
 
   it('reports every problem in one error', () => {
