@@ -217,15 +217,3 @@ export function makeCustomTextSource(opts: CustomTextSourceOptions): CustomTextS
     },
   };
 }
-
-const shared = new WeakMap<object, CustomTextSource>();
-
-/** One source (and cache) per pool, for callers that are not handed one. */
-export function sharedCustomTextSource(db: Queryable): CustomTextSource {
-  let source = shared.get(db);
-  if (!source) {
-    source = makeCustomTextSource({ db });
-    shared.set(db, source);
-  }
-  return source;
-}

@@ -6,7 +6,6 @@ export {
   makeCustomTextSource,
   mergeTextLayers,
   reduceCustomTexts,
-  sharedCustomTextSource,
 } from './custom-texts.js';
 export type { RenderGoTemplateOptions } from './go-template.js';
 export { escapeHtml, MAX_TEMPLATE_OUTPUT, renderGoTemplate } from './go-template.js';
