@@ -8,7 +8,6 @@ import type { Worker } from 'bullmq';
 import { type InstanceChannels, makeInstanceChannels } from './channels/instance-channels.js';
 import { type DefaultChannels, makeDefaultChannels } from './channels/registry.js';
 import type { Config } from './config/types.js';
-import { makeCustomTextSource } from './content/custom-texts.js';
 import { makeKeyring } from './crypto/keyring.js';
 import { makePushBatcher } from './eventstore/batch.js';
 import { makePool } from './eventstore/pool.js';
@@ -26,7 +25,7 @@ import { makeQueues, type Queues } from './queue/queues.js';
 import type { Outcome } from './worker/process.js';
 import { makeNotificationWorker, type OutcomeListener } from './worker/worker.js';
 
-/** How stale cached instance settings and custom texts may get. */
+/** How stale cached instance settings (custom texts included) may get. */
 const SETTINGS_CHECK_MS = 1000;
 
 export const ROLES = ['producer', 'worker', 'retry-worker', 'dashboard', 'all'] as const;
@@ -129,13 +128,12 @@ export async function startHerald(
       const channels = (opts.channels?.defaults ?? makeDefaultChannels)(cfg, logger);
       releasers.add('channels', () => channels.close());
       // Per-instance settings and providers from the eventstore; closed before the defaults.
-      // Settings and custom texts are re-checked against the eventstore at most once a
-      // second per instance and org (not on every job): console changes apply within 1 s.
+      // Settings (custom texts included) are re-checked against the eventstore at most once
+      // a second per instance and org (not on every job): console changes apply within 1 s.
       const instance = {
         settings: makeInstanceSettings({ pool, keyring, logger, versionTtlMs: SETTINGS_CHECK_MS }),
         channels: (opts.channels?.instance ?? ((l: Logger) => makeInstanceChannels({ logger: l })))(logger),
       };
-      const texts = makeCustomTextSource({ db: pool, versionTtlMs: SETTINGS_CHECK_MS });
       releasers.add('instance channels', () => instance.channels.close());
       const writer = makePushBatcher(pool);
       const workerConnection = makeRedis(cfg.redisUrl, 'worker', logger);
@@ -146,7 +144,7 @@ export async function startHerald(
           concurrency: p.concurrency,
           connection: workerConnection,
           prefix: cfg.queuePrefix,
-          deps: { pool, keyring, channels, cfg: n, logger: roleLogger(p.role), instance, writer, texts, now: Date.now },
+          deps: { pool, keyring, channels, cfg: n, logger: roleLogger(p.role), instance, writer, now: Date.now },
           ...(onOutcome ? { onOutcome } : {}),
         });
         workers.push(worker);

@@ -15,10 +15,10 @@ import type { Pool } from 'pg';
 
 import type { Channel, EmailMessage, SendResult, SmsMessage } from '../channels/types.js';
 import type { NotificationsConfig } from '../config/types.js';
-import type { CustomTextSource } from '../content/index.js';
 import type { Keyring } from '../crypto/keyring.js';
 import { asDependency, coerceError, DependencyError, isPermanent } from '../errors.js';
 import { type NotificationRequest, NotificationType, type NotifyUser } from '../eventstore/notification-types.js';
+import { customTextsFor } from '../instance/custom-texts.js';
 import type { InstanceSettings } from '../instance/types.js';
 import type { Logger } from '../logger.js';
 import type { Attempt, AttemptControl, Loaded, Outcome, WriteBack } from './attempt.js';
@@ -41,8 +41,6 @@ export interface PipelineDeps {
   readonly channels: Channels;
   /** Per-instance settings and the channels of the instances' own providers. */
   readonly instance: InstanceServices;
-  /** Custom texts (cached per instance and organisation). */
-  readonly texts: CustomTextSource;
   readonly cfg: NotificationsConfig;
   readonly logger: Logger;
   readonly now: () => number;
@@ -93,16 +91,10 @@ async function render(
 ): Promise<{ channel: Channel<EmailMessage | SmsMessage>; built: Built } | Failure> {
   try {
     const channel = pickChannel(kindOf(request), attempt.instanceId, settings, deps.instance, deps.channels);
-    const orgId = user.ResourceOwner || request.userResourceOwner;
-    const texts = await asDependency('loading custom texts', () =>
-      deps.texts.settingsFor(attempt.instanceId, orgId, request.messageType),
-    );
     const look = lookFor(request, settings);
-    const built = await buildMessage({ instanceId: attempt.instanceId, notificationId: attempt.notificationId }, request, user, deps.keyring, {
-      ...look,
-      ...texts,
-      ...(texts.defaultLanguage === undefined && look?.defaultLanguage !== undefined ? { defaultLanguage: look.defaultLanguage } : {}),
-    });
+    const customTexts = settings ? customTextsFor(settings.texts, request.messageType) : {};
+    const ids = { instanceId: attempt.instanceId, notificationId: attempt.notificationId };
+    const built = await buildMessage(ids, request, user, deps.keyring, { ...look, customTexts });
     return { channel, built };
   } catch (err) {
     if (!isPermanent(err)) throw err;

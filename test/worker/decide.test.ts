@@ -69,6 +69,7 @@ const settings: InstanceSettings = {
   allowedLanguages: [],
   primaryDomain: undefined,
   login: { mustBeDomain: false, verifiedDomains: [], primaryDomain: undefined, orgRemoved: false },
+  texts: { instance: new Map(), org: new Map() },
 };
 
 const attempt: Attempt = {
