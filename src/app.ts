@@ -17,11 +17,11 @@ import type { Logger } from './logger.js';
 import { makeReadinessProbe } from './ops/health.js';
 import { makeMetrics, type Metrics } from './ops/metrics.js';
 import { type OpsServer, startOpsServer } from './ops/server.js';
-import { closeWorkers } from './ops/shutdown.js';
 import { makeProducer, type Producer } from './producer/producer.js';
 import { makeRedis } from './queue/connection.js';
 import { QUEUE } from './queue/names.js';
 import { makeQueues, type Queues } from './queue/queues.js';
+import { closeWorkers } from './worker/close.js';
 import type { Outcome } from './worker/process.js';
 import { makeNotificationWorker, type OutcomeListener } from './worker/worker.js';
 

@@ -9,12 +9,12 @@
  */
 import { createHash } from 'node:crypto';
 
-import type { Lru } from '../instance/lru.js';
-import { makeLru } from '../instance/lru.js';
-import type { EmailProvider, SmsProvider, SmtpProvider } from '../instance/types.js';
 import type { Logger } from '../logger.js';
+import type { Lru } from '../util/lru.js';
+import { makeLru } from '../util/lru.js';
 import type { HttpProviderChannel } from './http-provider.js';
 import { makeHttpEmailProviderChannel, makeHttpSmsProviderChannel } from './http-provider.js';
+import type { EmailProvider, SmsProvider, SmtpProvider } from './provider-settings.js';
 import type { SmtpChannelOptions } from './smtp.js';
 import { makeSmtpChannel } from './smtp.js';
 import { makeTwilioChannel } from './twilio.js';

@@ -4,7 +4,7 @@
  * event_type (and aggregate_id where it is known), so it is answered from ZITADEL's es_wm
  * or es_projection index instead of scanning the large instance aggregate.
  */
-import { InstanceLoginEvent, OrgLoginEvent } from '../worker/login-names.js';
+import { InstanceLoginEvent, OrgLoginEvent } from './login-names.js';
 
 const LABEL_SUFFIXES = [
   'added',

@@ -3,11 +3,11 @@
  * events (pure), and their merge: org settings win over instance ones where ZITADEL's
  * queries prefer them (label policy, mail template, notification and domain policy).
  */
-import type { OrgLoginState } from '../worker/login-names.js';
-import { InstanceLoginEvent, OrgLoginEvent, reduceOrgLogin } from '../worker/login-names.js';
 import { reduceTextLayer, type TextLayer } from './custom-texts.js';
 import type { SettingsEventRow } from './events.js';
 import { InstanceEvent, payloadOf, RESTRICTIONS_SET, str } from './events.js';
+import type { OrgLoginState } from './login-names.js';
+import { InstanceLoginEvent, OrgLoginEvent, reduceOrgLogin } from './login-names.js';
 import { reduceLabelPolicy, reduceMailTemplate, reduceNotificationPolicy } from './policies.js';
 import type { RawEmailConfig, RawSmsConfig } from './providers.js';
 import { reduceEmailProviders, reduceSmsProviders } from './providers.js';

@@ -11,9 +11,10 @@
  */
 import type { Keyring } from '../crypto/keyring.js';
 import { asDependency } from '../errors.js';
-import { makeRecent } from '../eventstore/recent.js';
 import type { Queryable } from '../eventstore/types.js';
 import type { Logger } from '../logger.js';
+import { makeLru } from '../util/lru.js';
+import { makeRecent } from '../util/recent.js';
 import { TEXT_TEMPLATES } from './custom-texts.js';
 import type { SettingsEventRow } from './events.js';
 import {
@@ -24,7 +25,6 @@ import {
   selectOrgSettingsEventsSql,
   selectSettingsVersionSql,
 } from './events.js';
-import { makeLru } from './lru.js';
 import type { InstanceState, OrgState } from './reduce.js';
 import { mergePolicies, reduceInstanceSettings, reduceOrgSettings } from './reduce.js';
 import { resolveEmailProvider, resolveSmsProvider } from './resolve.js';

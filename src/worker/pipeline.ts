@@ -19,13 +19,13 @@ import type { Keyring } from '../crypto/keyring.js';
 import { asDependency, coerceError, DependencyError, isPermanent } from '../errors.js';
 import { type NotificationRequest, NotificationType, type NotifyUser } from '../eventstore/notification-types.js';
 import { customTextsFor } from '../instance/custom-texts.js';
+import { loadNotifyUser } from '../instance/notify-user.js';
 import type { InstanceSettings } from '../instance/types.js';
 import type { Logger } from '../logger.js';
 import type { Attempt, AttemptControl, Loaded, Outcome, WriteBack } from './attempt.js';
 import { decide, type Decision, type Facts, type Failure } from './decide.js';
-import { type Built, deliver, type InstanceServices, lookFor, pickChannel } from './instance.js';
-import { buildMessage } from './message.js';
-import { loadNotifyUser } from './notify-user.js';
+import { deliver, type InstanceServices, lookFor, pickChannel } from './instance.js';
+import { buildMessage,type Built } from './message.js';
 import { sentEventFor } from './sent-events.js';
 
 /** The deployment's default channels; undefined when configured as `none`. */
