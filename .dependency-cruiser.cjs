@@ -31,7 +31,7 @@ module.exports = {
       name: 'shared-leaves-stay-leaves',
       comment: 'errors, logger, lifecycle and signals are used everywhere: they import no folder of src/ but config.',
       severity: 'error',
-      from: { path: '^src/(errors|logger|lifecycle|signals)\\.ts$' },
+      from: { path: '^src/(errors|logger|lifecycle|signals|version)\\.ts$' },
       to: { path: '^src/[^/]+/', pathNot: '^src/config/' },
     },
     {

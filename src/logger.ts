@@ -4,6 +4,7 @@ import { hostname } from 'node:os';
 import { pino } from 'pino';
 
 import type { Config } from './config/types.js';
+import { VERSION } from './version.js';
 
 export type { Logger } from 'pino';
 
@@ -60,7 +61,7 @@ export const REDACT_PATHS = [
   '*.client',
 ];
 
-export function makeLogger(cfg: Pick<Config, 'logLevel'>, version = '0.1.0'): pino.Logger {
+export function makeLogger(cfg: Pick<Config, 'logLevel'>, version = VERSION): pino.Logger {
   return pino({
     level: cfg.logLevel,
     // pid and hostname identify the replica (pino's defaults, kept next to service/version).
