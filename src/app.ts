@@ -5,29 +5,28 @@
  */
 import type { Worker } from 'bullmq';
 
-import { makeInstanceChannels } from './channels/instance-channels.js';
-import { makeDefaultChannels } from './channels/registry.js';
+import { type InstanceChannels, makeInstanceChannels } from './channels/instance-channels.js';
+import { type DefaultChannels, makeDefaultChannels } from './channels/registry.js';
 import type { Config } from './config/types.js';
-import { makeCustomTextSource } from './content/custom-texts.js';
 import { makeKeyring } from './crypto/keyring.js';
 import { makePushBatcher } from './eventstore/batch.js';
 import { makePool } from './eventstore/pool.js';
 import { makeInstanceSettings } from './instance/settings.js';
 import { makeReleasers } from './lifecycle.js';
 import type { Logger } from './logger.js';
-import { egressPolicyOf } from './net/egress.js';
+import { type EgressPolicy, egressPolicyOf } from './net/egress.js';
 import { makeReadinessProbe } from './ops/health.js';
 import { makeMetrics, type Metrics } from './ops/metrics.js';
 import { type OpsServer, startOpsServer } from './ops/server.js';
-import { closeWorkers } from './ops/shutdown.js';
 import { makeProducer, type Producer } from './producer/producer.js';
 import { makeRedis } from './queue/connection.js';
 import { QUEUE } from './queue/names.js';
 import { makeQueues, type Queues } from './queue/queues.js';
+import { closeWorkers } from './worker/close.js';
 import type { Outcome } from './worker/process.js';
 import { makeNotificationWorker, type OutcomeListener } from './worker/worker.js';
 
-/** How stale cached instance settings and custom texts may get. */
+/** How stale cached instance settings (custom texts included) may get. */
 const SETTINGS_CHECK_MS = 1000;
 
 export const ROLES = ['producer', 'worker', 'retry-worker', 'dashboard', 'all'] as const;
@@ -53,6 +52,15 @@ export interface StartOptions {
    * cfg.http.port. The CLI always does; in-process tests opt in (with port 0).
    */
   readonly http?: { readonly host?: string };
+  /** How the channels are built (tests point them at local endpoints). @defaultValue the real ones */
+  readonly channels?: ChannelFactories;
+}
+
+/** Builds the deployment's default channels and the pools of the instances' own providers. */
+export interface ChannelFactories {
+  readonly defaults?: (cfg: Config, logger: Logger) => DefaultChannels;
+  /** `egress` is the operator's egress rule (HERALD_EGRESS_ALLOW) for tenant providers. */
+  readonly instance?: (logger: Logger, egress: EgressPolicy) => InstanceChannels;
 }
 
 /** `all` (the default) is every role, the dashboard included. */
@@ -127,16 +135,18 @@ export async function startHerald(
     if (pools.length > 0) {
       const keyring = makeKeyring(cfg.crypto, pool, logger.child({ component: 'crypto' }));
       await keyring.load();
-      const channels = makeDefaultChannels(cfg, logger);
+      const channels = (opts.channels?.defaults ?? makeDefaultChannels)(cfg, logger);
       releasers.add('channels', () => channels.close());
       // Per-instance settings and providers from the eventstore; closed before the defaults.
-      // Settings and custom texts are re-checked against the eventstore at most once a
-      // second per instance and org (not on every job): console changes apply within 1 s.
+      // Settings (custom texts included) are re-checked against the eventstore at most once
+      // a second per instance and org (not on every job): console changes apply within 1 s.
       const instance = {
         settings: makeInstanceSettings({ pool, keyring, logger, versionTtlMs: SETTINGS_CHECK_MS }),
-        channels: makeInstanceChannels({ logger, egress: egressPolicyOf(cfg.egressAllow) }),
+        channels: (opts.channels?.instance ?? ((l: Logger, egress: EgressPolicy) => makeInstanceChannels({ logger: l, egress })))(
+          logger,
+          egressPolicyOf(cfg.egressAllow),
+        ),
       };
-      const texts = makeCustomTextSource({ db: pool, versionTtlMs: SETTINGS_CHECK_MS });
       releasers.add('instance channels', () => instance.channels.close());
       const writer = makePushBatcher(pool);
       const workerConnection = makeRedis(cfg.redisUrl, 'worker', logger);
@@ -147,7 +157,7 @@ export async function startHerald(
           concurrency: p.concurrency,
           connection: workerConnection,
           prefix: cfg.queuePrefix,
-          deps: { pool, keyring, channels, cfg: n, logger: roleLogger(p.role), instance, writer, texts },
+          deps: { pool, keyring, channels, cfg: n, logger: roleLogger(p.role), instance, writer, now: Date.now },
           ...(onOutcome ? { onOutcome } : {}),
         });
         workers.push(worker);

@@ -5,6 +5,7 @@ import { pino } from 'pino';
 
 import type { Config } from './config/types.js';
 import { errorClass, errorCode, MAX_PUBLIC_REASON, publicReason, sanitizeText } from './errors.js';
+import { VERSION } from './version.js';
 
 export type { Logger } from 'pino';
 
@@ -108,7 +109,7 @@ function serializeText(value: unknown): unknown {
 }
 
 /** The root logger's options (exported so tests can attach a stream). */
-export function loggerOptions(cfg: Pick<Config, 'logLevel'>, version = '0.1.0'): pino.LoggerOptions {
+export function loggerOptions(cfg: Pick<Config, 'logLevel'>, version = VERSION): pino.LoggerOptions {
   return {
     level: cfg.logLevel,
     // pid and hostname identify the replica (pino's defaults, kept next to service/version).
@@ -123,6 +124,6 @@ export function loggerOptions(cfg: Pick<Config, 'logLevel'>, version = '0.1.0'):
   };
 }
 
-export function makeLogger(cfg: Pick<Config, 'logLevel'>, version = '0.1.0'): pino.Logger {
+export function makeLogger(cfg: Pick<Config, 'logLevel'>, version = VERSION): pino.Logger {
   return pino(loggerOptions(cfg, version));
 }

@@ -22,14 +22,14 @@ import { createHash } from 'node:crypto';
 import net from 'node:net';
 
 import { isConfigError, PermanentError } from '../errors.js';
-import type { Lru } from '../instance/lru.js';
-import { makeLru } from '../instance/lru.js';
-import type { EmailProvider, SmsProvider, SmtpProvider } from '../instance/types.js';
 import type { Logger } from '../logger.js';
 import type { EgressPolicy } from '../net/egress.js';
 import { isHostName, STRICT_EGRESS } from '../net/egress.js';
+import type { Lru } from '../util/lru.js';
+import { makeLru } from '../util/lru.js';
 import { plainAddress, safeDisplayName } from './address.js';
 import { makeHttpEmailProviderChannel, makeHttpSmsProviderChannel, parseProviderEndpoint } from './http-provider.js';
+import type { EmailProvider, SmsProvider, SmtpProvider } from './provider-settings.js';
 import type { SmtpChannelOptions, SmtpServer } from './smtp.js';
 import { makeSmtpChannel } from './smtp.js';
 import { makeTwilioChannel } from './twilio.js';

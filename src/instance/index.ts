@@ -8,8 +8,6 @@ export {
   selectOrgSettingsEventsSql,
   selectSettingsVersionSql,
 } from './events.js';
-export type { Lru } from './lru.js';
-export { makeLru } from './lru.js';
 export { reduceLabelPolicy, reduceMailTemplate, reduceNotificationPolicy } from './policies.js';
 export type { RawEmailConfig, RawHttpConfig, RawSmsConfig, RawSmtpConfig, RawTwilioConfig } from './providers.js';
 export { reduceEmailProviders, reduceSmsProviders } from './providers.js';

@@ -3,58 +3,18 @@
  * eventstore.events2 (zitadel-config-events.md). Secrets are decrypted; a secret that cannot
  * be decrypted is kept as `problem` so only a send that needs it fails.
  */
-import type { PermanentError } from '../errors.js';
-import type { OrgLoginState } from '../worker/login-names.js';
+import type { TextLayers } from './custom-texts.js';
+import type { OrgLoginState } from './login-names.js';
 
-export interface SmtpProvider {
-  readonly kind: 'smtp';
-  readonly id: string;
-  readonly description: string;
-  /** Host without port ("" when the stored "host:port" is unusable; see `problem`). */
-  readonly host: string;
-  readonly port: number;
-  /** ZITADEL's `tls` flag: implicit TLS on 465, STARTTLS required elsewhere. */
-  readonly tls: boolean;
-  readonly user: string;
-  /** Decrypted with smtpKey; "" when `problem` is set. Never log this object whole. */
-  readonly password: string;
-  readonly senderAddress: string;
-  readonly senderName: string;
-  readonly replyToAddress: string;
-  /** Why this provider cannot send (secret not decryptable, no password, bad host): cancel. */
-  readonly problem?: PermanentError;
-}
-
-export interface HttpEmailProvider {
-  readonly kind: 'http';
-  readonly id: string;
-  readonly description: string;
-  readonly endpoint: string;
-}
-
-export type EmailProvider = SmtpProvider | HttpEmailProvider;
-
-export interface TwilioProvider {
-  readonly kind: 'twilio';
-  readonly id: string;
-  readonly description: string;
-  readonly sid: string;
-  /** Decrypted with smsKey; "" when `problem` is set. Never log this object whole. */
-  readonly token: string;
-  readonly senderNumber: string;
-  /** Non-empty: send through Twilio Verify instead of plain SMS. */
-  readonly verifyServiceSid: string;
-  readonly problem?: PermanentError;
-}
-
-export interface HttpSmsProvider {
-  readonly kind: 'http';
-  readonly id: string;
-  readonly description: string;
-  readonly endpoint: string;
-}
-
-export type SmsProvider = TwilioProvider | HttpSmsProvider;
+export type {
+  EmailProvider,
+  HttpEmailProvider,
+  HttpSmsProvider,
+  SmsProvider,
+  SmtpProvider,
+  TwilioProvider,
+} from '../channels/provider-settings.js';
+import type { EmailProvider, SmsProvider } from '../channels/provider-settings.js';
 
 /** One version (preview or activated) of a label policy (policy/label.go). */
 export interface LabelPolicy {
@@ -105,6 +65,8 @@ export interface InstanceSettings {
   readonly primaryDomain: string | undefined;
   /** Verified org domains and the effective domain policy (PreferredLoginName, LoginNames). */
   readonly login: OrgLoginState;
+  /** Custom message texts of the instance and the org (customTextsFor picks a template's). */
+  readonly texts: TextLayers;
 }
 
 export interface InstanceSettingsSource {

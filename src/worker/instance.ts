@@ -15,12 +15,12 @@
 import { zitadelJsonArgs } from '../channels/http-provider.js';
 import type { InstanceChannels } from '../channels/instance-channels.js';
 import type { Channel, EmailMessage, SendContext, SendResult, SmsMessage, ZitadelTemplateData } from '../channels/types.js';
-import type { Branding, MailTemplateData, TemplateArgs } from '../content/types.js';
+import type { Branding, MailTemplateData } from '../content/types.js';
 import { PermanentError } from '../errors.js';
 import type { NotificationRequest } from '../eventstore/notification-types.js';
 import { brandingFor } from '../instance/branding.js';
 import type { InstanceSettings, InstanceSettingsSource } from '../instance/types.js';
-import { originOf } from './message.js';
+import { type Built, originOf } from './message.js';
 
 /** The per-instance parts of a worker: settings from the eventstore and the channels they open. */
 export interface InstanceServices {
@@ -124,13 +124,6 @@ export function zitadelTemplateData(d: MailTemplateData): ZitadelTemplateData {
     includeFooter: d.IncludeFooter,
     footerText: d.FooterText,
   };
-}
-
-export interface Built<M extends EmailMessage | SmsMessage = EmailMessage | SmsMessage> {
-  readonly message: M;
-  readonly templateData: MailTemplateData;
-  /** The template args (Code, DisplayName, …) as rendered. */
-  readonly args: TemplateArgs;
 }
 
 /**

@@ -3,11 +3,17 @@
  * decrypted code, args, texts. Every failure here is permanent (the input cannot change).
  */
 import type { EmailMessage, SmsMessage } from '../channels/types.js';
-import { type Branding, buildArgs, renderMessage, type TextSettings } from '../content/index.js';
+import { type Branding, buildArgs, type MailTemplateData, renderMessage, type TemplateArgs, type TextSettings } from '../content/index.js';
 import type { Keyring } from '../crypto/keyring.js';
 import { PermanentError } from '../errors.js';
 import { type NotificationRequest, NotificationType, type NotifyUser } from '../eventstore/notification-types.js';
-import type { Built } from './instance.js';
+
+export interface Built<M extends EmailMessage | SmsMessage = EmailMessage | SmsMessage> {
+  readonly message: M;
+  readonly templateData: MailTemplateData;
+  /** The template args (Code, DisplayName, …) as rendered. */
+  readonly args: TemplateArgs;
+}
 
 /**
  * RequiresPreviousDomain (user.domain.claimed): ZITADEL fills args.domain from the part of

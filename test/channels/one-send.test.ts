@@ -9,7 +9,8 @@ import { makeInstanceChannels } from '../../src/channels/instance-channels.js';
 import type { Channel, EmailMessage, OutgoingMessage, SendContext, SendResult } from '../../src/channels/types.js';
 import type { MailTemplateData } from '../../src/content/types.js';
 import type { NotificationRequest } from '../../src/eventstore/notification-types.js';
-import { type Built, deliver } from '../../src/worker/instance.js';
+import { deliver } from '../../src/worker/instance.js';
+import type { Built } from '../../src/worker/message.js';
 import { sendContext, silentLogger, useCleanups } from '../helpers/channel-test.js';
 
 const cleanups = useCleanups();

@@ -6,7 +6,7 @@ import { expect, it } from 'vitest';
 
 import { REDACT_PATHS } from '../../src/logger.js';
 import { redactJobField } from '../../src/ops/dashboard.js';
-import { releaseReserveMs } from '../../src/ops/shutdown.js';
+import { releaseReserveMs } from '../../src/worker/close.js';
 
 it('shows allow-listed job fields and masks everything else, however nested', () => {
   const safe = new Set(['instanceId', 'aggregateId', 'sequence', 'delivered', 'at']);

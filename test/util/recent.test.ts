@@ -1,6 +1,6 @@
 import { afterEach, expect, it, vi } from 'vitest';
 
-import { makeRecent } from '../../src/eventstore/recent.js';
+import { makeRecent } from '../../src/util/recent.js';
 
 afterEach(() => {
   vi.useRealTimers();

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { loadNotifyUser, toRfc3339Nano } from '../../src/worker/notify-user.js';
+import { loadNotifyUser, toRfc3339Nano } from '../../src/instance/notify-user.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { insertZitadelEvents, ZITADEL_EVENTS2_DDL, type ZitadelEvent } from '../helpers/events.js';
 
