@@ -1,6 +1,6 @@
 /**
  * The ops HTTP server, in every role, on HERALD_HTTP_PORT: /healthz, /readyz, /metrics, and
- * (dashboard role) Bull Board under /dashboard behind basic auth.
+ * (dashboard and all roles) Bull Board under /dashboard behind basic auth.
  *
  * The dashboard without credentials answers loopback clients only (403 to any other peer):
  * an open board that can retry or remove jobs must never be reachable from the network by
