@@ -30,6 +30,7 @@ export const NOTIFICATIONS_DEFAULTS = {
 export const DEFAULTS = {
   databaseUrl: 'postgres://postgres@127.0.0.1:5432/postgres',
   redisUrl: 'redis://127.0.0.1:6379',
+  redisMode: 'standalone',
   queuePrefix: 'herald',
   outboxDir: './outbox',
   smsProvider: 'outbox',
@@ -43,6 +44,7 @@ export const DEFAULTS = {
 } as const satisfies {
   databaseUrl: Config['databaseUrl'];
   redisUrl: Config['redisUrl'];
+  redisMode: Config['redisMode'];
   queuePrefix: Config['queuePrefix'];
   outboxDir: string;
   smsProvider: Config['sms']['provider'];

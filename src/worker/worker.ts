@@ -8,11 +8,11 @@
  * - not due / Postgres unavailable → moved back to delayed without using an attempt.
  */
 import { DelayedError, type Job, UnrecoverableError, Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
 
 import type { NotificationsConfig } from '../config/types.js';
 import { HeraldError, isConcurrency, isDependency } from '../errors.js';
 import { nextBackoffMs } from '../queue/backoff.js';
+import type { RedisClient } from '../queue/connection.js';
 import type { NotificationJobData, QueueName } from '../queue/names.js';
 import { type Outcome, type ProcessDeps,processNotification } from './process.js';
 
@@ -46,7 +46,7 @@ export interface OutcomeListener {
 export function makeNotificationWorker(opts: {
   queue: QueueName;
   concurrency: number;
-  connection: Redis;
+  connection: RedisClient;
   prefix: string;
   deps: ProcessDeps;
   onOutcome?: OutcomeListener;
