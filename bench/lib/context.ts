@@ -13,6 +13,9 @@ export interface BenchOptions {
   readonly fairnessA: number;
   readonly fairnessRate: number;
   readonly fairnessSeconds: number;
+  /** Soak: steady requests/s and how long. */
+  readonly soakRate: number;
+  readonly soakSeconds: number;
   readonly workers: number;
   readonly bulkLimit: number;
   readonly requeueEvery: string;
