@@ -103,6 +103,12 @@ export function makeRedis(target: RedisSettings | string, role: RedisRole, logge
       enableOfflineQueue: role === 'worker',
       // Replicas are for failover only: every command goes to the slot's master.
       scaleReads: 'master',
+      // A failover takes a few seconds (node timeout + election): keep retrying a command
+      // on a closed connection for ~15 s, refreshing the slot map each time, instead of
+      // ioredis' 16 × 100 ms; and refresh the map now and then anyway.
+      retryDelayOnFailover: 250,
+      maxRedirections: 60,
+      slotsRefreshInterval: 5000,
       redisOptions: {
         ...perRequest,
         ...(seeds.username === undefined ? {} : { username: seeds.username }),
