@@ -84,7 +84,7 @@ export async function startHerald(
     const prefix = bullPrefix(cfg.queuePrefix, cfg.redisMode);
     const queueConnection = makeRedis(redis, 'producer', logger);
     releasers.add('redis (queues)', () => queueConnection.quit());
-    const queues = makeQueues({ connection: queueConnection, prefix, notifications: n, logger });
+    const queues = makeQueues({ connection: queueConnection, prefix, notifications: n, keepJobs: cfg.keepJobs, logger });
     releasers.add('queues', () => queues.close());
 
     // Opened before the workers and closed after them: /readyz says "shutting down" while

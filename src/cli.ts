@@ -33,7 +33,7 @@ async function runReconcile(cfg: Config, logger: Logger): Promise<number> {
   const pool = makePool(cfg.databaseUrl, { applicationName: 'herald-reconcile', logger });
   const connection = makeRedis(redisSettings(cfg), 'producer', logger);
   const prefix = bullPrefix(cfg.queuePrefix, cfg.redisMode);
-  const queues = makeQueues({ connection, prefix, notifications: cfg.notifications, logger });
+  const queues = makeQueues({ connection, prefix, notifications: cfg.notifications, keepJobs: cfg.keepJobs, logger });
   try {
     await pingRedis(connection);
     const producer = makeProducer({ pool, queues, cfg: cfg.notifications, logger });

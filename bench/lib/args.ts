@@ -17,6 +17,7 @@ export const USAGE = `npm run bench -- [options]
   --fairness-a <n>       instance A pending (100000)  --fairness-rate <r> B requests/s (20)
   --fairness-seconds <s> B duration (30)
   --soak-rate <r>        soak requests/s (50)         --soak-seconds <s> steady load (600)
+  --soak-keep <n>        HERALD_KEEP_JOBS during the soak (1000)
   --workers <n>          ZITADEL_NOTIFICATIONS_WORKERS per worker process (25: each process's pg pool is Workers+5, Postgres allows 100)
   --bulk-limit <n>       ZITADEL_NOTIFICATIONS_BULKLIMIT (500)
   --requeue-every <d>    ZITADEL_NOTIFICATIONS_REQUEUEEVERY (100ms)
@@ -51,6 +52,7 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): Cli {
       'fairness-seconds': { type: 'string' },
       'soak-rate': { type: 'string' },
       'soak-seconds': { type: 'string' },
+      'soak-keep': { type: 'string' },
       workers: { type: 'string' },
       'bulk-limit': { type: 'string' },
       'requeue-every': { type: 'string' },
@@ -99,6 +101,7 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): Cli {
       fairnessSeconds: num('fairness-seconds', values['fairness-seconds'], 'BENCH_FAIRNESS_SECONDS', 30),
       soakRate: num('soak-rate', values['soak-rate'], 'BENCH_SOAK_RATE', 50),
       soakSeconds: num('soak-seconds', values['soak-seconds'], 'BENCH_SOAK_SECONDS', 600),
+      soakKeep: num('soak-keep', values['soak-keep'], 'BENCH_SOAK_KEEP', 1000),
       workers: num('workers', values.workers, 'BENCH_WORKERS', 25),
       bulkLimit: num('bulk-limit', values['bulk-limit'], 'BENCH_BULK_LIMIT', 500),
       requeueEvery: values['requeue-every'] ?? env.BENCH_REQUEUE_EVERY ?? '100ms',

@@ -16,6 +16,8 @@ export interface BenchOptions {
   /** Soak: steady requests/s and how long. */
   readonly soakRate: number;
   readonly soakSeconds: number;
+  /** HERALD_KEEP_JOBS during the soak. */
+  readonly soakKeep: number;
   readonly workers: number;
   readonly bulkLimit: number;
   readonly requeueEvery: string;

@@ -31,6 +31,7 @@ export const DEFAULTS = {
   databaseUrl: 'postgres://postgres@127.0.0.1:5432/postgres',
   redisUrl: 'redis://127.0.0.1:6379',
   redisMode: 'standalone',
+  keepJobs: 10_000,
   queuePrefix: 'herald',
   outboxDir: './outbox',
   smsProvider: 'outbox',
@@ -45,6 +46,7 @@ export const DEFAULTS = {
   databaseUrl: Config['databaseUrl'];
   redisUrl: Config['redisUrl'];
   redisMode: Config['redisMode'];
+  keepJobs: Config['keepJobs'];
   queuePrefix: Config['queuePrefix'];
   outboxDir: string;
   smsProvider: Config['sms']['provider'];

@@ -39,6 +39,7 @@ const KNOWN_HERALD_VARS = new Set([
   'HERALD_CONFIG',
   'HERALD_QUEUE_PREFIX',
   'HERALD_REDIS_MODE',
+  'HERALD_KEEP_JOBS',
   'HERALD_EMAIL_PROVIDER',
   'HERALD_OUTBOX_DIR',
   'HERALD_SMS_PROVIDER',
@@ -133,6 +134,7 @@ export function loadConfig(
       DEFAULTS.databaseUrl,
     redisUrl: checkRedisUrl(problems, get('REDIS_URL'), redisMode) ?? DEFAULTS.redisUrl,
     redisMode,
+    keepJobs: checkKeepJobs(problems, get('HERALD_KEEP_JOBS')),
     queuePrefix,
     email: {
       provider: emailProvider ?? (smtpUrl === undefined ? 'outbox' : 'smtp'),
@@ -231,6 +233,14 @@ function checkRedisUrl(problems: Problems, value: string | undefined, mode: Redi
       : 'must be a redis:// or rediss:// URL (several seed nodes only with HERALD_REDIS_MODE=cluster)',
   );
   return undefined;
+}
+
+function checkKeepJobs(problems: Problems, value: string | undefined): number {
+  if (value === undefined) return DEFAULTS.keepJobs;
+  const n = /^\d+$/.test(value.trim()) ? Number(value.trim()) : NaN;
+  if (Number.isSafeInteger(n) && n >= 1) return n;
+  problems.add(labelled('HERALD_KEEP_JOBS', value), 'must be a whole number of at least 1');
+  return DEFAULTS.keepJobs;
 }
 
 function checkEnum<T extends string>(

@@ -46,6 +46,8 @@ export interface Config {
   readonly redisUrl: string;
   /** HERALD_REDIS_MODE; in cluster mode REDIS_URL may list seed nodes separated by commas. @defaultValue standalone */
   readonly redisMode: RedisMode;
+  /** Finished jobs kept per queue and state (completed, failed), besides the age limit (HERALD_KEEP_JOBS). @defaultValue 10000 */
+  readonly keepJobs: number;
   /** BullMQ key prefix. @defaultValue herald */
   readonly queuePrefix: string;
   readonly email: {

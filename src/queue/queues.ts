@@ -21,23 +21,27 @@ export const BACKOFF_TYPE = 'zitadel';
 export type NotificationQueue = Queue<NotificationJobData>;
 
 /**
- * Finished jobs stay visible (dashboard, repair) for a while: ages in seconds, counts per
- * queue. BullMQ trims them whenever a job finishes, so Redis stays flat under steady load.
+ * Finished jobs stay visible (dashboard, repair) for a while: ages in seconds; counts per
+ * queue (HERALD_KEEP_JOBS, default 10 000). BullMQ trims them whenever a job finishes, so
+ * Redis stays flat under steady load.
  */
 export const RETENTION = {
-  completed: { age: 24 * 3600, count: 10_000 },
-  failed: { age: 7 * 24 * 3600, count: 10_000 },
+  completed: { age: 24 * 3600 },
+  failed: { age: 7 * 24 * 3600 },
 } as const;
 
 /** Approximate cap of each queue's event stream (XADD MAXLEN ~). BullMQ's default is 10 000. */
 export const EVENTS_MAX_LEN = 1000;
 
-export function jobOptions(cfg: Pick<NotificationsConfig, 'maxAttempts'>): DefaultJobOptions {
+/** Default of HERALD_KEEP_JOBS. */
+export const KEEP_JOBS = 10_000;
+
+export function jobOptions(cfg: Pick<NotificationsConfig, 'maxAttempts'>, keepJobs: number = KEEP_JOBS): DefaultJobOptions {
   return {
     attempts: cfg.maxAttempts,
     backoff: { type: BACKOFF_TYPE },
-    removeOnComplete: { ...RETENTION.completed },
-    removeOnFail: { ...RETENTION.failed },
+    removeOnComplete: { ...RETENTION.completed, count: keepJobs },
+    removeOnFail: { ...RETENTION.failed, count: keepJobs },
   };
 }
 
@@ -53,13 +57,15 @@ export function makeQueues(opts: {
   /** BullMQ's prefix: bullPrefix(HERALD_QUEUE_PREFIX, mode), hash-tagged in cluster mode. */
   prefix: string;
   notifications: Pick<NotificationsConfig, 'maxAttempts'>;
+  /** Finished jobs kept per queue and state (HERALD_KEEP_JOBS). */
+  keepJobs?: number;
   logger: Logger;
 }): Queues {
   const make = (name: QueueName): NotificationQueue => {
     const queue = new Queue<NotificationJobData>(name, {
       connection: opts.connection,
       prefix: opts.prefix,
-      defaultJobOptions: jobOptions(opts.notifications),
+      defaultJobOptions: jobOptions(opts.notifications, opts.keepJobs),
       // Stored in the queue's meta key: workers cap the stream with it too.
       streams: { events: { maxLen: EVENTS_MAX_LEN } },
     });
