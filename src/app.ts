@@ -15,11 +15,12 @@ import { makeInstanceSettings } from './instance/settings.js';
 import { makeReleasers } from './lifecycle.js';
 import type { Logger } from './logger.js';
 import { type EgressPolicy, egressPolicyOf } from './net/egress.js';
+import { eventstoreBacklog } from './ops/backlog.js';
 import { makeReadinessProbe } from './ops/health.js';
 import { makeMetrics, type Metrics } from './ops/metrics.js';
 import { type OpsServer, startOpsServer } from './ops/server.js';
 import { makeProducer, type Producer } from './producer/producer.js';
-import { makeRedis } from './queue/connection.js';
+import { bullPrefix, makeRedis, redisSettings } from './queue/connection.js';
 import { QUEUE } from './queue/names.js';
 import { makeQueues, type Queues } from './queue/queues.js';
 import { closeWorkers } from './worker/close.js';
@@ -96,9 +97,11 @@ export async function startHerald(
     const pool = makePool(cfg.databaseUrl, { applicationName: 'herald', logger, max: Math.max(10, n.workers + n.retryWorkers + 4) });
     releasers.add('postgres', () => pool.end());
 
-    const queueConnection = makeRedis(cfg.redisUrl, 'producer', logger);
+    const redis = redisSettings(cfg);
+    const prefix = bullPrefix(cfg.queuePrefix, cfg.redisMode);
+    const queueConnection = makeRedis(redis, 'producer', logger);
     releasers.add('redis (queues)', () => queueConnection.quit());
-    const queues = makeQueues({ connection: queueConnection, prefix: cfg.queuePrefix, notifications: n, logger });
+    const queues = makeQueues({ connection: queueConnection, prefix, notifications: n, keepJobs: cfg.keepJobs, logger });
     releasers.add('queues', () => queues.close());
 
     // Opened before the workers and closed after them: /readyz says "shutting down" while
@@ -109,7 +112,13 @@ export async function startHerald(
     let metrics: Metrics | undefined;
     let http: OpsServer | undefined;
     if (opts.http) {
-      const m = makeMetrics({ queues, pool, producer: active.has('producer'), logger: roleLogger('ops') });
+      const m = makeMetrics({
+        queues,
+        pool,
+        producer: active.has('producer'),
+        backlog: [eventstoreBacklog(pool, n.maxTtlMs)],
+        logger: roleLogger('ops'),
+      });
       metrics = m;
       http = await startOpsServer({
         port: cfg.http.port,
@@ -149,14 +158,14 @@ export async function startHerald(
       };
       releasers.add('instance channels', () => instance.channels.close());
       const writer = makePushBatcher(pool);
-      const workerConnection = makeRedis(cfg.redisUrl, 'worker', logger);
+      const workerConnection = makeRedis(redis, 'worker', logger);
       releasers.add('redis (workers)', () => workerConnection.quit());
       for (const p of pools) {
         const worker = makeNotificationWorker({
           queue: p.queue,
           concurrency: p.concurrency,
           connection: workerConnection,
-          prefix: cfg.queuePrefix,
+          prefix,
           deps: { pool, keyring, channels, cfg: n, logger: roleLogger(p.role), instance, writer, now: Date.now },
           ...(onOutcome ? { onOutcome } : {}),
         });

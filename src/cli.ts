@@ -13,7 +13,7 @@ import { makePool } from './eventstore/pool.js';
 import { migrate } from './eventstore/schema.js';
 import { type Logger, makeLogger } from './logger.js';
 import { makeProducer } from './producer/producer.js';
-import { makeRedis, pingRedis } from './queue/connection.js';
+import { bullPrefix, makeRedis, pingRedis, redisSettings } from './queue/connection.js';
 import { makeQueues } from './queue/queues.js';
 import { installSignalHandlers } from './signals.js';
 
@@ -31,8 +31,9 @@ async function runMigrate(cfg: Config, logger: Logger, notifyTrigger: boolean): 
 
 async function runReconcile(cfg: Config, logger: Logger): Promise<number> {
   const pool = makePool(cfg.databaseUrl, { applicationName: 'herald-reconcile', logger });
-  const connection = makeRedis(cfg.redisUrl, 'producer', logger);
-  const queues = makeQueues({ connection, prefix: cfg.queuePrefix, notifications: cfg.notifications, logger });
+  const connection = makeRedis(redisSettings(cfg), 'producer', logger);
+  const prefix = bullPrefix(cfg.queuePrefix, cfg.redisMode);
+  const queues = makeQueues({ connection, prefix, notifications: cfg.notifications, keepJobs: cfg.keepJobs, logger });
   try {
     await pingRedis(connection);
     const producer = makeProducer({ pool, queues, cfg: cfg.notifications, logger });

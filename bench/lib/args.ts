@@ -3,17 +3,21 @@ import { parseArgs } from 'node:util';
 
 import type { BenchOptions } from './context.js';
 
-export const SCENARIOS = ['ceilings', 'throughput', 'latency', 'backlog', 'fairness'] as const;
+export const SCENARIOS = ['ceilings', 'throughput', 'latency', 'backlog', 'fairness', 'soak'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
+/** What runs without --only: the soak takes 10+ minutes on its own and is asked for by name. */
+const DEFAULT_SCENARIOS: readonly ScenarioName[] = ['ceilings', 'throughput', 'latency', 'backlog', 'fairness'];
 
 export const USAGE = `npm run bench -- [options]
-  --only <list>          scenarios, comma-separated: ${SCENARIOS.join(',')} (all)
+  --only <list>          scenarios, comma-separated: ${SCENARIOS.join(',')} (all but soak)
   --n <n>                throughput requests, also the ceiling sizes (20000)
   --latency-rate <r>     latency requests/s (200)     --latency-seconds <s> (30)
   --backlog <n>          backlog pending requests (200000)
   --backlog-max-seconds <s>  stop the backlog after this long, report as partial (420)
   --fairness-a <n>       instance A pending (100000)  --fairness-rate <r> B requests/s (20)
   --fairness-seconds <s> B duration (30)
+  --soak-rate <r>        soak requests/s (50)         --soak-seconds <s> steady load (600)
+  --soak-keep <n>        HERALD_KEEP_JOBS during the soak (1000)
   --workers <n>          ZITADEL_NOTIFICATIONS_WORKERS per worker process (25: each process's pg pool is Workers+5, Postgres allows 100)
   --bulk-limit <n>       ZITADEL_NOTIFICATIONS_BULKLIMIT (500)
   --requeue-every <d>    ZITADEL_NOTIFICATIONS_REQUEUEEVERY (100ms)
@@ -46,6 +50,9 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): Cli {
       'fairness-a': { type: 'string' },
       'fairness-rate': { type: 'string' },
       'fairness-seconds': { type: 'string' },
+      'soak-rate': { type: 'string' },
+      'soak-seconds': { type: 'string' },
+      'soak-keep': { type: 'string' },
       workers: { type: 'string' },
       'bulk-limit': { type: 'string' },
       'requeue-every': { type: 'string' },
@@ -67,7 +74,7 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): Cli {
     return x;
   };
   const onlyRaw = values.only ?? env.BENCH_ONLY;
-  const only = onlyRaw ? onlyRaw.split(',').map((s) => s.trim()).filter(Boolean) : [...SCENARIOS];
+  const only = onlyRaw ? onlyRaw.split(',').map((s) => s.trim()).filter(Boolean) : [...DEFAULT_SCENARIOS];
   for (const s of only) if (!(SCENARIOS as readonly string[]).includes(s)) throw new Error(`unknown scenario ${s}; pick from ${SCENARIOS.join(',')}`);
   const runner = values.runner ?? env.BENCH_RUNNER ?? 'dist';
   if (runner !== 'dist' && runner !== 'tsx') throw new Error(`--runner must be dist or tsx, got ${runner}`);
@@ -92,6 +99,9 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): Cli {
       fairnessA: num('fairness-a', values['fairness-a'], 'BENCH_FAIRNESS_A', 100_000),
       fairnessRate: num('fairness-rate', values['fairness-rate'], 'BENCH_FAIRNESS_RATE', 20),
       fairnessSeconds: num('fairness-seconds', values['fairness-seconds'], 'BENCH_FAIRNESS_SECONDS', 30),
+      soakRate: num('soak-rate', values['soak-rate'], 'BENCH_SOAK_RATE', 50),
+      soakSeconds: num('soak-seconds', values['soak-seconds'], 'BENCH_SOAK_SECONDS', 600),
+      soakKeep: num('soak-keep', values['soak-keep'], 'BENCH_SOAK_KEEP', 1000),
       workers: num('workers', values.workers, 'BENCH_WORKERS', 25),
       bulkLimit: num('bulk-limit', values['bulk-limit'], 'BENCH_BULK_LIMIT', 500),
       requeueEvery: values['requeue-every'] ?? env.BENCH_REQUEUE_EVERY ?? '100ms',

@@ -13,6 +13,11 @@ export interface BenchOptions {
   readonly fairnessA: number;
   readonly fairnessRate: number;
   readonly fairnessSeconds: number;
+  /** Soak: steady requests/s and how long. */
+  readonly soakRate: number;
+  readonly soakSeconds: number;
+  /** HERALD_KEEP_JOBS during the soak. */
+  readonly soakKeep: number;
   readonly workers: number;
   readonly bulkLimit: number;
   readonly requeueEvery: string;

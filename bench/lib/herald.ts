@@ -32,6 +32,8 @@ export interface HeraldSettings {
   workers: number;
   bulkLimit: number;
   requeueEvery: string;
+  /** Another Redis than the shared one (the soak measures a private server). */
+  redisUrl?: string;
   /** Extra variables (ZITADEL_NOTIFICATIONS_*), passed through as they are. */
   extra?: Record<string, string>;
 }
@@ -40,7 +42,7 @@ export function heraldEnv(s: HeraldSettings): Record<string, string> {
   return {
     PATH: process.env.PATH ?? '',
     DATABASE_URL: s.databaseUrl,
-    REDIS_URL,
+    REDIS_URL: s.redisUrl ?? REDIS_URL,
     HERALD_QUEUE_PREFIX: s.prefix,
     HERALD_ENCRYPTION_KEYS: KEYS_ENV,
     HERALD_HTTP_PORT: '0',
@@ -86,14 +88,16 @@ export function spawnHerald(name: string, runner: Runner, roles: readonly string
   };
 }
 
-/** One producer and `workers` worker processes, as the issue's figures ask. */
-export function spawnFleet(runner: Runner, settings: HeraldSettings, workers = 2): HeraldProc[] {
+/** One producer and `workers` worker processes, as the issue's figures ask (or one part of it). */
+export function spawnFleet(runner: Runner, settings: HeraldSettings, workers = 2, part: FleetPart = 'all'): HeraldProc[] {
   const env = heraldEnv(settings);
   return [
-    spawnHerald('producer', runner, ['producer'], env),
-    ...Array.from({ length: workers }, (_, i) => spawnHerald(`worker${i + 1}`, runner, ['worker'], env)),
+    ...(part === 'workers' ? [] : [spawnHerald('producer', runner, ['producer'], env)]),
+    ...(part === 'producer' ? [] : Array.from({ length: workers }, (_, i) => spawnHerald(`worker${i + 1}`, runner, ['worker'], env))),
   ];
 }
+
+export type FleetPart = 'all' | 'producer' | 'workers';
 
 /** Fails fast when a herald process died (bad config, crash) instead of waiting for a timeout. */
 export function assertAlive(procs: readonly HeraldProc[]): void {

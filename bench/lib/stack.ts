@@ -5,7 +5,7 @@
 import type { BenchContext } from './context.js';
 import { type CpuReport, formatCpu, startCpuWindow } from './cpu.js';
 import { type BenchDatabase, countEvents, createBenchDatabase } from './db.js';
-import { assertAlive, type HeraldProc, spawnFleet } from './herald.js';
+import { assertAlive, type FleetPart, type HeraldProc, spawnFleet } from './herald.js';
 import { sampleActivity } from './pg-activity.js';
 import { benchPrefix, dropPrefix } from './redis.js';
 import { seedRequests, seedUsers } from './seed.js';
@@ -17,7 +17,8 @@ export interface Stack {
   readonly prefix: string;
   readonly sink: BenchSink;
   readonly procs: readonly HeraldProc[];
-  startHerald(): void;
+  /** Starts the fleet (or its producer, then its workers). */
+  startHerald(part?: FleetPart): void;
   /** Starts a profile window: CPU per part and Postgres activity; end() gives note lines. */
   cpuWindow(): { end(): Promise<{ report: CpuReport; lines: string[] }> };
   /** Sends `n` throw-away requests (tag w) and waits for them, then clears the sink. */
@@ -29,7 +30,7 @@ export interface Stack {
   close(): Promise<string[]>;
 }
 
-export async function makeStack(ctx: BenchContext): Promise<Stack> {
+export async function makeStack(ctx: BenchContext, env: { redisUrl?: string } = {}): Promise<Stack> {
   const { opts } = ctx;
   const db = await createBenchDatabase({ notifyTrigger: opts.notifyTrigger });
   const prefix = benchPrefix();
@@ -46,6 +47,7 @@ export async function makeStack(ctx: BenchContext): Promise<Stack> {
     bulkLimit: opts.bulkLimit,
     requeueEvery: opts.requeueEvery,
     extra: opts.extraEnv,
+    ...(env.redisUrl === undefined ? {} : { redisUrl: env.redisUrl }),
   };
 
   const stack: Stack = {
@@ -53,8 +55,8 @@ export async function makeStack(ctx: BenchContext): Promise<Stack> {
     prefix,
     sink,
     procs,
-    startHerald() {
-      procs.push(...spawnFleet(opts.runner, settings));
+    startHerald(part = 'all') {
+      procs.push(...spawnFleet(opts.runner, settings, 2, part));
     },
     cpuWindow() {
       const named: Record<string, number> = { sink: sink.pid };

@@ -39,6 +39,8 @@ export const NOTIFICATIONS_DEFAULTS = {
 export const DEFAULTS = {
   databaseUrl: 'postgres://postgres@127.0.0.1:5432/postgres',
   redisUrl: 'redis://127.0.0.1:6379',
+  redisMode: 'standalone',
+  keepJobs: 10_000,
   queuePrefix: 'herald',
   outboxDir: './outbox',
   snsSmsType: 'Transactional',
@@ -51,6 +53,8 @@ export const DEFAULTS = {
 } as const satisfies {
   databaseUrl: Config['databaseUrl'];
   redisUrl: Config['redisUrl'];
+  redisMode: Config['redisMode'];
+  keepJobs: Config['keepJobs'];
   queuePrefix: Config['queuePrefix'];
   outboxDir: string;
   snsSmsType: Config['sms']['sns']['smsType'];

@@ -18,7 +18,7 @@ import { tryParseGoDuration } from './duration.js';
 import { notificationsFromEnv, notificationsFromYaml, type RawSettings, resolveNotifications } from './notifications.js';
 import { labelled, makeProblems, type Problems, redactUrl } from './problems.js';
 import { checkEncryptionKeys, checkMasterkey } from './secrets.js';
-import type { Config, EmailProviderName, SmsProviderName, SnsSmsType } from './types.js';
+import type { Config, EmailProviderName, RedisMode, SmsProviderName, SnsSmsType } from './types.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -26,6 +26,7 @@ const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'
 const LogLevel = z.enum(LOG_LEVELS);
 const EmailProvider = z.enum(['smtp', 'webhook', 'outbox', 'none'] satisfies EmailProviderName[]);
 const SmsProvider = z.enum(['sns', 'webhook', 'outbox', 'none'] satisfies SmsProviderName[]);
+const RedisModeEnum = z.enum(['standalone', 'cluster'] satisfies RedisMode[]);
 const DatabaseUrl = z.url({ protocol: /^postgres(ql)?$/ });
 const RedisUrl = z.url({ protocol: /^rediss?$/ });
 const SmtpUrl = z.url({ protocol: /^smtps?$/ });
@@ -38,6 +39,8 @@ const SNS_SENDER_ID = /^(?=.*[A-Za-z])[A-Za-z0-9]{1,11}$/;
 const KNOWN_HERALD_VARS = new Set([
   'HERALD_CONFIG',
   'HERALD_QUEUE_PREFIX',
+  'HERALD_REDIS_MODE',
+  'HERALD_KEEP_JOBS',
   'HERALD_EMAIL_PROVIDER',
   'HERALD_OUTBOX_DIR',
   'HERALD_SMS_PROVIDER',
@@ -109,6 +112,12 @@ export function loadConfig(
     problems.add(labelled('HERALD_QUEUE_PREFIX', queuePrefix), 'must be non-empty and must not contain ":"');
   }
 
+  const redisMode = checkEnum(problems, 'HERALD_REDIS_MODE', get('HERALD_REDIS_MODE'), RedisModeEnum) ?? DEFAULTS.redisMode;
+  if (redisMode === 'cluster' && /[{}]/.test(queuePrefix)) {
+    // The prefix becomes the hash tag `{<prefix>}`: a brace inside would end it early.
+    problems.add(labelled('HERALD_QUEUE_PREFIX', queuePrefix), 'must not contain "{" or "}" in cluster mode');
+  }
+
   const dashboardUser = get('HERALD_DASHBOARD_USER');
   const dashboardPassword = get('HERALD_DASHBOARD_PASSWORD');
   if ((dashboardUser === undefined) !== (dashboardPassword === undefined)) {
@@ -128,9 +137,9 @@ export function loadConfig(
     databaseUrl:
       checkUrl(problems, 'DATABASE_URL', get('DATABASE_URL'), DatabaseUrl, 'must be a postgres:// URL') ??
       DEFAULTS.databaseUrl,
-    redisUrl:
-      checkUrl(problems, 'REDIS_URL', get('REDIS_URL'), RedisUrl, 'must be a redis:// or rediss:// URL') ??
-      DEFAULTS.redisUrl,
+    redisUrl: checkRedisUrl(problems, get('REDIS_URL'), redisMode) ?? DEFAULTS.redisUrl,
+    redisMode,
+    keepJobs: checkKeepJobs(problems, get('HERALD_KEEP_JOBS')),
     queuePrefix,
     email: {
       provider: emailProvider ?? defaults.email,
@@ -241,6 +250,33 @@ function checkUrl(
   // URLs may carry a password (smtp://user:pass@host); never print it.
   problems.add(labelled(name, redactUrl(value)), reason);
   return undefined;
+}
+
+/** Standalone: one URL. Cluster: seed nodes separated by commas, each a URL or `host:port`. */
+function checkRedisUrl(problems: Problems, value: string | undefined, mode: RedisMode): string | undefined {
+  if (value === undefined) return undefined;
+  const parts = mode === 'cluster' ? value.split(',').map((p) => p.trim()) : [value];
+  const ok = parts.every(
+    (part, i) =>
+      RedisUrl.safeParse(part).success || (i > 0 && RedisUrl.safeParse(`redis://${part}`).success && !part.includes('/')),
+  );
+  if (ok) return value;
+  problems.add(
+    // Passwords never printed, also in the `user:pass@host:port` form without a scheme.
+    labelled('REDIS_URL', parts.map((p) => (p.includes('//') ? redactUrl(p) : p.replace(/^[^@]*@/, '***@'))).join(',')),
+    mode === 'cluster'
+      ? 'must be redis:// or rediss:// URLs (or host:port after the first) separated by commas'
+      : 'must be a redis:// or rediss:// URL (several seed nodes only with HERALD_REDIS_MODE=cluster)',
+  );
+  return undefined;
+}
+
+function checkKeepJobs(problems: Problems, value: string | undefined): number {
+  if (value === undefined) return DEFAULTS.keepJobs;
+  const n = /^\d+$/.test(value.trim()) ? Number(value.trim()) : NaN;
+  if (Number.isSafeInteger(n) && n >= 1) return n;
+  problems.add(labelled('HERALD_KEEP_JOBS', value), 'must be a whole number of at least 1');
+  return DEFAULTS.keepJobs;
 }
 
 function checkEnum<T extends string>(

@@ -36,12 +36,18 @@ export type EmailProviderName = 'smtp' | 'webhook' | 'outbox' | 'none';
 export type SmsProviderName = 'sns' | 'webhook' | 'outbox' | 'none';
 /** SNS `AWS.SNS.SMS.SMSType`: Transactional is optimised for reliability (codes), Promotional for cost. */
 export type SnsSmsType = 'Transactional' | 'Promotional';
+/** How REDIS_URL is reached: one server, or an ioredis Cluster seeded from one or more URLs. */
+export type RedisMode = 'standalone' | 'cluster';
 
 export interface Config {
   /** @defaultValue postgres://postgres@127.0.0.1:5432/postgres */
   readonly databaseUrl: string;
   /** @defaultValue redis://127.0.0.1:6379 */
   readonly redisUrl: string;
+  /** HERALD_REDIS_MODE; in cluster mode REDIS_URL may list seed nodes separated by commas. @defaultValue standalone */
+  readonly redisMode: RedisMode;
+  /** Finished jobs kept per queue and state (completed, failed), besides the age limit (HERALD_KEEP_JOBS). @defaultValue 10000 */
+  readonly keepJobs: number;
   /** BullMQ key prefix. @defaultValue herald */
   readonly queuePrefix: string;
   readonly email: {

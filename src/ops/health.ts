@@ -4,11 +4,11 @@
  * not get healthy replicas restarted, it only takes them out of rotation.
  */
 import type { Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { Pool } from 'pg';
 
 import { errorClass, errorCode } from '../errors.js';
 import type { Logger } from '../logger.js';
+import type { RedisClient } from '../queue/connection.js';
 import { selectOne } from './sql.js';
 
 /** A probe that takes longer than this counts as down (kubelet's default timeout is 1 s). */
@@ -36,7 +36,7 @@ export interface ReadinessProbe {
 export interface ReadinessDeps {
   readonly pool: Pool;
   /** A connection that fails fast when Redis is away (enableOfflineQueue: false). */
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   /**
    * Workers this process runs (empty for producer-only and dashboard-only processes);
    * undefined while the process is still starting.

@@ -8,6 +8,9 @@
  *
  * Queue depth and producer lag are read on scrape (collect), so an idle process costs nothing.
  * Every replica reports the same queue depth: aggregate with max(), not sum().
+ *
+ * `herald_backlog` (src/ops/backlog.ts) is what worker autoscaling watches; it is reported
+ * where the producer runs (it reads the sources), and sources are added with addBacklogSource.
  */
 import type { Job } from 'bullmq';
 import type { Pool } from 'pg';
@@ -17,6 +20,7 @@ import type { Logger } from '../logger.js';
 import type { NotificationJobData } from '../queue/names.js';
 import type { Queues } from '../queue/queues.js';
 import type { Outcome } from '../worker/process.js';
+import { backlogOf,type BacklogSource } from './backlog.js';
 import { selectProducerLagSeconds, selectRequestedAt } from './sql.js';
 
 /** Job states reported as queue depth (BullMQ's names). */
@@ -28,13 +32,20 @@ export interface Metrics {
   observeOutcome(outcome: Outcome, job: Job<NotificationJobData>, durationMs: number): void;
   /** Resolves when every latency lookup started so far has been recorded (tests, shutdown). */
   settled(): Promise<void>;
+  /**
+   * Adds a source of requests (e.g. River) to `herald_backlog`. Only where the producer
+   * runs; elsewhere the gauge is not reported and this does nothing.
+   */
+  addBacklogSource(source: BacklogSource): void;
 }
 
 export interface MetricsDeps {
   readonly queues: Queues;
   readonly pool: Pool;
-  /** Report producer lag (only where the producer role runs). */
+  /** Report producer lag and the backlog (only where the producer role runs). */
   readonly producer: boolean;
+  /** Sources of requests counted in herald_backlog (with `producer`). */
+  readonly backlog?: readonly BacklogSource[];
   readonly logger: Logger;
 }
 
@@ -89,7 +100,28 @@ export function makeMetrics(deps: MetricsDeps): Metrics {
     registers: [registry],
   });
 
+  const backlogSources: BacklogSource[] = [...(deps.backlog ?? [])];
   if (deps.producer) {
+    new Gauge({
+      name: 'herald_backlog',
+      help: 'Notifications ready to send and not started: unfinished at the sources minus live jobs, plus waiting jobs (scale workers on this; every producer replica reports the same value: use max)',
+      registers: [registry],
+      async collect() {
+        this.reset();
+        try {
+          const [unfinished, counts] = await Promise.all([
+            Promise.all(backlogSources.map((s) => s.unfinished())),
+            Promise.all([queues.requests, queues.retries].map((q) => q.getJobCounts(...QUEUE_STATES))),
+          ]);
+          const jobs: Record<string, number> = {};
+          for (const c of counts) for (const [state, n] of Object.entries(c)) jobs[state] = (jobs[state] ?? 0) + n;
+          this.set(backlogOf(unfinished.reduce((a, b) => a + b, 0), jobs));
+        } catch (err) {
+          // Absent rather than wrong: a scaler keeps its replicas while the figure is missing.
+          logger.debug({ err, sources: backlogSources.map((s) => s.name) }, 'backlog unavailable');
+        }
+      },
+    });
     new Gauge({
       name: 'herald_producer_lag_seconds',
       help: "Position of the newest notification.requested event minus the producer's checkpoint (0 = caught up)",
@@ -132,6 +164,9 @@ export function makeMetrics(deps: MetricsDeps): Metrics {
     },
     async settled() {
       await Promise.allSettled([...pending]);
+    },
+    addBacklogSource(source) {
+      backlogSources.push(source);
     },
   };
 }

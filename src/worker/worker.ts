@@ -9,11 +9,11 @@
  *   without using an attempt.
  */
 import { DelayedError, type Job, UnrecoverableError, Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
 
 import type { NotificationsConfig } from '../config/types.js';
 import { HeraldError, isConcurrency, isDependency, publicError, sanitizeText } from '../errors.js';
 import { nextBackoffMs } from '../queue/backoff.js';
+import type { RedisClient } from '../queue/connection.js';
 import type { NotificationJobData, QueueName } from '../queue/names.js';
 import { type Outcome, type ProcessDeps,processNotification } from './process.js';
 
@@ -47,7 +47,7 @@ export interface OutcomeListener {
 export function makeNotificationWorker(opts: {
   queue: QueueName;
   concurrency: number;
-  connection: Redis;
+  connection: RedisClient;
   prefix: string;
   deps: ProcessDeps;
   onOutcome?: OutcomeListener;
