@@ -5,10 +5,9 @@
  */
 import type { Worker } from 'bullmq';
 
-import { makeInstanceChannels } from './channels/instance-channels.js';
-import { makeDefaultChannels } from './channels/registry.js';
+import { type InstanceChannels, makeInstanceChannels } from './channels/instance-channels.js';
+import { type DefaultChannels, makeDefaultChannels } from './channels/registry.js';
 import type { Config } from './config/types.js';
-import { makeCustomTextSource } from './content/custom-texts.js';
 import { makeKeyring } from './crypto/keyring.js';
 import { makePushBatcher } from './eventstore/batch.js';
 import { makePool } from './eventstore/pool.js';
@@ -30,7 +29,7 @@ import { makeRiverWorker, type RiverOutcomeListener } from './river/worker.js';
 import type { Outcome } from './worker/process.js';
 import { makeNotificationWorker, type OutcomeListener } from './worker/worker.js';
 
-/** How stale cached instance settings and custom texts may get. */
+/** How stale cached instance settings (custom texts included) may get. */
 const SETTINGS_CHECK_MS = 1000;
 
 export const ROLES = ['producer', 'worker', 'retry-worker', 'dashboard', 'all'] as const;
@@ -59,6 +58,14 @@ export interface StartOptions {
    * cfg.http.port. The CLI always does; in-process tests opt in (with port 0).
    */
   readonly http?: { readonly host?: string };
+  /** How the channels are built (tests point them at local endpoints). @defaultValue the real ones */
+  readonly channels?: ChannelFactories;
+}
+
+/** Builds the deployment's default channels and the pools of the instances' own providers. */
+export interface ChannelFactories {
+  readonly defaults?: (cfg: Config, logger: Logger) => DefaultChannels;
+  readonly instance?: (logger: Logger) => InstanceChannels;
 }
 
 function expand(roles: readonly Role[]): Set<Role> {
@@ -135,16 +142,15 @@ export async function startHerald(
     if (pools.length > 0 || riverWorking) {
       const keyring = makeKeyring(cfg.crypto, pool, logger.child({ component: 'crypto' }));
       await keyring.load();
-      const channels = makeDefaultChannels(cfg, logger);
+      const channels = (opts.channels?.defaults ?? makeDefaultChannels)(cfg, logger);
       releasers.add('channels', () => channels.close());
       // Per-instance settings and providers from the eventstore; closed before the defaults.
-      // Settings and custom texts are re-checked against the eventstore at most once a
-      // second per instance and org (not on every job): console changes apply within 1 s.
+      // Settings (custom texts included) are re-checked against the eventstore at most once
+      // a second per instance and org (not on every job): console changes apply within 1 s.
       const instance = {
         settings: makeInstanceSettings({ pool, keyring, logger, versionTtlMs: SETTINGS_CHECK_MS }),
-        channels: makeInstanceChannels({ logger }),
+        channels: (opts.channels?.instance ?? ((l: Logger) => makeInstanceChannels({ logger: l })))(logger),
       };
-      const texts = makeCustomTextSource({ db: pool, versionTtlMs: SETTINGS_CHECK_MS });
       releasers.add('instance channels', () => instance.channels.close());
       const writer = makePushBatcher(pool);
       const workerConnection = makeRedis(cfg.redisUrl, 'worker', logger);
@@ -155,7 +161,7 @@ export async function startHerald(
           concurrency: p.concurrency,
           connection: workerConnection,
           prefix: cfg.queuePrefix,
-          deps: { pool, keyring, channels, cfg: n, logger: roleLogger(p.role), instance, writer, texts },
+          deps: { pool, keyring, channels, cfg: n, logger: roleLogger(p.role), instance, writer, now: Date.now },
           ...(onOutcome ? { onOutcome } : {}),
         });
         workers.push(worker);

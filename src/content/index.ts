@@ -1,13 +1,5 @@
 export type { BuildArgsInput } from './args.js';
 export { buildArgs, urlArgs } from './args.js';
-export type { CustomTextSource, CustomTextSourceOptions, TextLayers } from './custom-texts.js';
-export {
-  CUSTOM_TEXT_EVENTS,
-  makeCustomTextSource,
-  mergeTextLayers,
-  reduceCustomTexts,
-  sharedCustomTextSource,
-} from './custom-texts.js';
 export type { RenderGoTemplateOptions } from './go-template.js';
 export { escapeHtml, MAX_TEMPLATE_OUTPUT, renderGoTemplate } from './go-template.js';
 export type { TextChoice } from './language.js';

@@ -73,6 +73,12 @@ export const OrgEvent = {
 
 export const RESTRICTIONS_SET = 'restrictions.set';
 
+/** Custom message texts (folded in custom-texts.ts); `*.removed` clears them too. */
+export const CUSTOM_TEXT_EVENTS = {
+  instance: ['instance.customtext.set', 'instance.customtext.removed', 'instance.customtext.template.removed'],
+  org: ['org.customtext.set', 'org.customtext.removed', 'org.customtext.template.removed'],
+} as const;
+
 /** `<prefix>.policy.label.<suffix>` → suffix, for both aggregates. */
 export function labelEventSuffix(eventType: string): LabelEventSuffix | undefined {
   const m = /^(?:instance|org)\.policy\.label\.(.+)$/.exec(eventType);
@@ -86,6 +92,7 @@ export const INSTANCE_EVENT_TYPES: readonly string[] = Object.freeze([
   ...Object.values(InstanceEvent),
   ...Object.values(InstanceLoginEvent),
   ...LABEL_SUFFIXES.map((s) => `instance.policy.label.${s}`),
+  ...CUSTOM_TEXT_EVENTS.instance,
 ]);
 
 export const RESTRICTIONS_EVENT_TYPES: readonly string[] = Object.freeze([RESTRICTIONS_SET]);
@@ -94,6 +101,7 @@ export const ORG_EVENT_TYPES: readonly string[] = Object.freeze([
   ...Object.values(OrgEvent),
   ...Object.values(OrgLoginEvent),
   ...LABEL_SUFFIXES.map((s) => `org.policy.label.${s}`),
+  ...CUSTOM_TEXT_EVENTS.org,
 ]);
 
 /**
@@ -117,20 +125,29 @@ export const selectSettingsVersionSql = `SELECT
 const ROW_COLUMNS = `aggregate_type AS "aggregateType", aggregate_id AS "aggregateId", event_type AS "eventType",
   payload, "owner", "sequence"`;
 
-/** The instance aggregate's and the restrictions aggregate's settings events, each in sequence order. */
+/** Custom texts of message templates only (login UI texts share the event types and can be many). */
+const TEXTS_OF = (templates: string) =>
+  `(event_type NOT LIKE '%.customtext.%' OR COALESCE(payload->>'template', '') = ANY(${templates}::TEXT[]))`;
+
+/**
+ * The instance aggregate's and the restrictions aggregate's settings events, each in sequence
+ * order. $1 instance id, $2 instance event types, $3 restrictions event types, $4 text templates.
+ */
 export const selectInstanceSettingsEventsSql = `(SELECT ${ROW_COLUMNS}
    FROM eventstore.events2
-  WHERE aggregate_id = $1 AND instance_id = $1 AND aggregate_type = 'instance' AND event_type = ANY($2::TEXT[]))
+  WHERE aggregate_id = $1 AND instance_id = $1 AND aggregate_type = 'instance' AND event_type = ANY($2::TEXT[])
+    AND ${TEXTS_OF('$4')})
 UNION ALL
 (SELECT ${ROW_COLUMNS}
    FROM eventstore.events2
   WHERE instance_id = $1 AND aggregate_type = 'restrictions' AND event_type = ANY($3::TEXT[]))
 ORDER BY "aggregateType", "aggregateId", "sequence"`;
 
-/** One org's settings events in sequence order. $1 instance id, $2 org id, $3 event types. */
+/** One org's settings events in sequence order. $1 instance id, $2 org id, $3 event types, $4 text templates. */
 export const selectOrgSettingsEventsSql = `SELECT ${ROW_COLUMNS}
    FROM eventstore.events2
   WHERE aggregate_id = $2 AND instance_id = $1 AND aggregate_type = 'org' AND event_type = ANY($3::TEXT[])
+    AND ${TEXTS_OF('$4')}
   ORDER BY "sequence"`;
 
 /** The subset of StoredEvent the reducers read; StoredEvent rows satisfy it. */

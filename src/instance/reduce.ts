@@ -5,6 +5,7 @@
  */
 import type { OrgLoginState } from '../worker/login-names.js';
 import { InstanceLoginEvent, OrgLoginEvent, reduceOrgLogin } from '../worker/login-names.js';
+import { reduceTextLayer, type TextLayer } from './custom-texts.js';
 import type { SettingsEventRow } from './events.js';
 import { InstanceEvent, payloadOf, RESTRICTIONS_SET, str } from './events.js';
 import { reduceLabelPolicy, reduceMailTemplate, reduceNotificationPolicy } from './policies.js';
@@ -31,6 +32,8 @@ export interface InstanceState {
   readonly primaryDomain: string | undefined;
   /** The instance's domain policy events, merged with the org's at get time. */
   readonly loginRows: readonly LoginRow[];
+  /** The instance's custom message texts. */
+  readonly texts: TextLayer;
 }
 
 export interface OrgState {
@@ -38,6 +41,8 @@ export interface OrgState {
   readonly mailTemplate: string | undefined;
   readonly passwordChange: boolean | undefined;
   readonly loginRows: readonly LoginRow[];
+  /** The org's custom message texts. */
+  readonly texts: TextLayer;
 }
 
 const INSTANCE_LOGIN_TYPES: ReadonlySet<string> = new Set(Object.values(InstanceLoginEvent));
@@ -94,6 +99,7 @@ export function reduceInstanceSettings(instanceId: string, rows: readonly Settin
     allowedLanguages: allowedLanguagesOf(rows.filter((r) => r.aggregateType === 'restrictions')),
     primaryDomain,
     loginRows: instanceRows.filter((r) => INSTANCE_LOGIN_TYPES.has(r.eventType)).map(toLoginRow),
+    texts: reduceTextLayer(instanceRows),
   };
 }
 
@@ -105,6 +111,7 @@ export function reduceOrgSettings(rows: readonly SettingsEventRow[]): OrgState {
     mailTemplate: reduceMailTemplate(orgRows),
     passwordChange: reduceNotificationPolicy(orgRows),
     loginRows: orgRows.filter((r) => ORG_LOGIN_TYPES.has(r.eventType)).map(toLoginRow),
+    texts: reduceTextLayer(orgRows),
   };
 }
 

@@ -1,16 +1,20 @@
 /**
- * Per-instance notification settings read from the eventstore, with a cache that is never
- * stale by more than one get: every get first asks Postgres for a version of the relevant
- * events (count and max(position) of the instance's, its restrictions' and the org's
- * settings events — index lookups over a few hundred rows at most) and re-reads and
- * re-reduces only the half (instance or org) whose version moved. A change made in
- * ZITADEL's console therefore applies to the next notification, without a TTL or restart.
+ * Per-instance notification settings read from the eventstore — providers, branding, mail
+ * template, policies, languages, login-name state and custom message texts: the one read
+ * model of what an instance admin configures, with one cache and one version check. Every get
+ * first asks Postgres for a version of the relevant events (count and max(position) of the
+ * instance's, its restrictions' and the org's settings events — index lookups) unless one was
+ * read within `versionTtlMs`, and re-reads and re-reduces only the half (instance or org)
+ * whose version moved. The count matters: events are never deleted, so a late commit whose
+ * position is below the max still changes the version. A console change therefore applies
+ * within `versionTtlMs`, without a restart.
  */
 import type { Keyring } from '../crypto/keyring.js';
 import { asDependency } from '../errors.js';
 import { makeRecent } from '../eventstore/recent.js';
 import type { Queryable } from '../eventstore/types.js';
 import type { Logger } from '../logger.js';
+import { TEXT_TEMPLATES } from './custom-texts.js';
 import type { SettingsEventRow } from './events.js';
 import {
   INSTANCE_EVENT_TYPES,
@@ -96,6 +100,7 @@ export function makeInstanceSettings(deps: InstanceSettingsDeps): InstanceSettin
         instanceId,
         INSTANCE_EVENT_TYPES,
         RESTRICTIONS_EVENT_TYPES,
+        TEXT_TEMPLATES,
       ]),
     );
     const state = reduceInstanceSettings(instanceId, rows);
@@ -112,7 +117,7 @@ export function makeInstanceSettings(deps: InstanceSettingsDeps): InstanceSettin
 
   async function loadOrg(instanceId: string, orgId: string, version: string): Promise<OrgEntry> {
     const { rows } = await asDependency('read org settings events', () =>
-      deps.pool.query<SettingsEventRow>(selectOrgSettingsEventsSql, [instanceId, orgId, ORG_EVENT_TYPES]),
+      deps.pool.query<SettingsEventRow>(selectOrgSettingsEventsSql, [instanceId, orgId, ORG_EVENT_TYPES, TEXT_TEMPLATES]),
     );
     const entry: OrgEntry = { version, state: reduceOrgSettings(rows) };
     orgs.set(orgKey(instanceId, orgId), entry);
@@ -161,6 +166,7 @@ export function makeInstanceSettings(deps: InstanceSettingsDeps): InstanceSettin
         defaultLanguage: inst.state.defaultLanguage,
         allowedLanguages: inst.state.allowedLanguages,
         primaryDomain: inst.state.primaryDomain,
+        texts: { instance: inst.state.texts, org: org.state.texts },
       } satisfies InstanceSettings;
     },
 

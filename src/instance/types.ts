@@ -5,6 +5,7 @@
  */
 import type { PermanentError } from '../errors.js';
 import type { OrgLoginState } from '../worker/login-names.js';
+import type { TextLayers } from './custom-texts.js';
 
 export interface SmtpProvider {
   readonly kind: 'smtp';
@@ -105,6 +106,8 @@ export interface InstanceSettings {
   readonly primaryDomain: string | undefined;
   /** Verified org domains and the effective domain policy (PreferredLoginName, LoginNames). */
   readonly login: OrgLoginState;
+  /** Custom message texts of the instance and the org (customTextsFor picks a template's). */
+  readonly texts: TextLayers;
 }
 
 export interface InstanceSettingsSource {

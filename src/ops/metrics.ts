@@ -22,9 +22,6 @@ import { selectProducerLagSeconds, selectRequestedAt } from './sql.js';
 /** Job states reported as queue depth (BullMQ's names). */
 export const QUEUE_STATES = ['waiting', 'prioritized', 'active', 'delayed', 'failed', 'completed', 'waiting-children'] as const;
 
-/** Outcomes that are the result of a send attempt (or of deciding not to send: canceled). */
-const SEND_OUTCOMES: ReadonlySet<Outcome['kind']> = new Set(['sent', 'retry', 'canceled']);
-
 export interface Metrics {
   readonly registry: Registry;
   /** The worker's onOutcome hook: sends, attempt duration, request-to-delivery latency. */
@@ -117,12 +114,9 @@ export function makeMetrics(deps: MetricsDeps): Metrics {
     observeOutcome(outcome, job, durationMs) {
       jobs.inc({ queue: job.queueName, outcome: outcome.kind });
       attemptDuration.observe({ outcome: outcome.kind }, durationMs / 1000);
-      if (!SEND_OUTCOMES.has(outcome.kind)) return;
-      // Only the sent outcome names its channel and message type today.
-      const labels = {
-        channel: 'channel' in outcome ? outcome.channel : 'unknown',
-        message_type: 'messageType' in outcome ? outcome.messageType : 'unknown',
-      };
+      // Outcomes of a send (sent, retry, throttled, canceled) name their channel.
+      if (!('channel' in outcome)) return;
+      const labels = { channel: outcome.channel, message_type: outcome.messageType };
       sends.inc({ ...labels, outcome: outcome.kind });
       if (outcome.kind !== 'sent') return;
       // The job's timestamp is when the producer enqueued it, not when ZITADEL asked: read the

@@ -5,7 +5,8 @@
  * - canceled → failed with UnrecoverableError (notification.canceled is written);
  * - retry → failed attempt; BullMQ's delayed retry uses the delay written in
  *   notification.retry.requested (custom backoff strategy 'zitadel');
- * - not due / Postgres unavailable → moved back to delayed without using an attempt.
+ * - not due / throttled by the provider / Postgres unavailable → moved back to delayed
+ *   without using an attempt.
  */
 import { DelayedError, type Job, UnrecoverableError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -81,6 +82,8 @@ export function makeNotificationWorker(opts: {
       case 'retry':
         throw new RetryScheduledError(outcome.error, outcome.delayMs);
       case 'not-due':
+      case 'throttled':
+        // Not an attempt: back to delayed, the attempt count untouched.
         await job.moveToDelayed(Date.now() + outcome.delayMs, token);
         throw new DelayedError();
       default:

@@ -3,27 +3,19 @@
  * (SMTP with an smtpKey password, HTTP email provider, Twilio with an smsKey token, HTTP SMS
  * provider, label policies, a mail template, domain policies and org domains) → producer →
  * BullMQ → worker with per-instance settings → each instance's own provider. Real Postgres,
- * Redis, SMTP servers (with AUTH) and HTTP endpoints; the pipeline is wired here as app.ts
- * wires it, with makeInstanceSettings / makeInstanceChannels added.
+ * Redis, SMTP servers (with AUTH) and HTTP endpoints; herald is started as the CLI starts it
+ * (startHerald), with only Twilio's API base URL pointed at a local endpoint.
  */
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 
-import type { Worker } from 'bullmq';
 import { SMTPServer } from 'smtp-server';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
-import { makeInstanceChannels } from '../../src/channels/instance-channels.js';
-import { makeDefaultChannels } from '../../src/channels/registry.js';
+import { startHerald } from '../../src/app.js';
+import { type InstanceChannels, makeInstanceChannels } from '../../src/channels/instance-channels.js';
 import { loadConfig } from '../../src/config/load.js';
-import { makeKeyring } from '../../src/crypto/keyring.js';
 import { migrate } from '../../src/eventstore/schema.js';
-import { makeInstanceSettings } from '../../src/instance/settings.js';
-import { makeProducer, type Producer } from '../../src/producer/producer.js';
-import { makeRedis } from '../../src/queue/connection.js';
-import { QUEUE } from '../../src/queue/names.js';
-import { makeQueues } from '../../src/queue/queues.js';
-import { makeNotificationWorker } from '../../src/worker/worker.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { REDIS_URL } from '../helpers/env.js';
 import { insertZitadelEvents, type ZitadelEvent } from '../helpers/events.js';
@@ -81,38 +73,24 @@ async function startAuthSink() {
 }
 type AuthSink = Awaited<ReturnType<typeof startAuthSink>>;
 
-/** The worker side of app.ts, plus the per-instance services of issue #8. */
+/** herald's producer and request worker, with Twilio's API pointed at the local endpoint. */
 async function startPipeline(db: TestDatabase, env: Record<string, string>, twilioBaseUrl: string) {
   const prefix = testPrefix();
-  const cfg = loadConfig({ DATABASE_URL: db.url, REDIS_URL, HERALD_QUEUE_PREFIX: prefix, HERALD_ENCRYPTION_KEYS: KEYS, LOG_LEVEL: 'silent', ...env });
-  const queueConnection = makeRedis(REDIS_URL, 'producer', silent);
-  const queues = makeQueues({ connection: queueConnection, prefix, notifications: cfg.notifications, logger: silent });
-  const keyring = makeKeyring(cfg.crypto, db.pool, silent);
-  await keyring.load();
-  const defaults = makeDefaultChannels(cfg, silent);
-  const instance = {
-    settings: makeInstanceSettings({ pool: db.pool, keyring, logger: silent }),
-    channels: makeInstanceChannels({ logger: silent, twilioApiBaseUrl: twilioBaseUrl }),
-  };
-  const workerConnection = makeRedis(REDIS_URL, 'worker', silent);
-  const worker: Worker = makeNotificationWorker({
-    queue: QUEUE.requests,
-    concurrency: 4,
-    connection: workerConnection,
-    prefix,
-    deps: { pool: db.pool, keyring, channels: defaults, cfg: cfg.notifications, logger: silent, instance },
+  const cfg = loadConfig({ DATABASE_URL: db.url, REDIS_URL, HERALD_QUEUE_PREFIX: prefix, HERALD_ENCRYPTION_KEYS: KEYS, LOG_LEVEL: 'silent', ZITADEL_NOTIFICATIONS_WORKERS: '4', ...env });
+  let instanceChannels: InstanceChannels | undefined;
+  const herald = await startHerald(cfg, ['producer', 'worker'], silent, {
+    producerLoops: false,
+    channels: {
+      instance: (logger) => (instanceChannels = makeInstanceChannels({ logger, twilioApiBaseUrl: twilioBaseUrl })),
+    },
   });
-  void worker.run();
-  const producer: Producer = makeProducer({ pool: db.pool, queues, cfg: cfg.notifications, logger: silent }, { listen: false });
+  const producer = herald.producer;
+  if (!producer || !instanceChannels) throw new Error('herald started without a producer or instance channels');
   return {
     producer,
-    instance,
+    instance: { channels: instanceChannels },
     async close() {
-      await worker.close();
-      await instance.channels.close();
-      await defaults.close();
-      await queues.close();
-      await Promise.allSettled([queueConnection.quit(), workerConnection.quit()]);
+      await herald.stop();
       await dropPrefix(prefix);
     },
   };

@@ -169,17 +169,14 @@ describe('SMS over Amazon SNS', () => {
     expect((await eventsOf(h.db.pool, instanceId, user.userId)).map((e) => e.event_type)).not.toContain('user.human.phone.code.sent');
   });
 
-  it('retries after SNS throttling (retry event), then delivers', async () => {
+  it('waits out SNS throttling without using an attempt (no retry event), then delivers', async () => {
     const instanceId = newId();
     const user = await seedUser(h.db.pool, { instanceId, phone: THROTTLED_PHONE });
     const id = await requestPhoneCode(user, '660011');
     expect(await waitFinished(instanceId, id)).toBe('notification.sent');
     const events = await eventsOf(h.db.pool, instanceId, id);
-    expect(events.map((e) => e.event_type)).toEqual(['notification.requested', 'notification.retry.requested', 'notification.sent']);
-    const retry = events[1]?.payload as { error: string; backOff: number; notifyUser: { VerifiedPhone: string } };
-    expect(retry.error).toMatch(/^SNS throttled the publish: Throttling/);
-    expect(retry.backOff).toBeGreaterThanOrEqual(50_000_000);
-    expect(retry.notifyUser.VerifiedPhone).toBe(THROTTLED_PHONE);
+    // Throttling is the provider's state, not the message's: the notification's attempts are untouched.
+    expect(events.map((e) => e.event_type)).toEqual(['notification.requested', 'notification.sent']);
     expect(requestsTo(THROTTLED_PHONE).map((r) => r.message)).toEqual([
       'Your phone verification code: 660011',
       'Your phone verification code: 660011',

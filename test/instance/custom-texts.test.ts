@@ -5,20 +5,41 @@
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { customTextEventsSql } from '../../src/content/custom-texts.js';
-import { type CustomTextSource, makeCustomTextSource, renderMessage, type TextSettings } from '../../src/content/index.js';
+import { renderMessage, type TextSettings } from '../../src/content/index.js';
+import { type Keyring, makeKeyring } from '../../src/crypto/keyring.js';
 import { migrate } from '../../src/eventstore/schema.js';
 import type { Queryable } from '../../src/eventstore/types.js';
+import { customTextsFor } from '../../src/instance/custom-texts.js';
+import { selectInstanceSettingsEventsSql, selectOrgSettingsEventsSql } from '../../src/instance/events.js';
+import { makeInstanceSettings } from '../../src/instance/settings.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { insertZitadelEvents } from '../helpers/events.js';
 import { newId } from '../helpers/zitadel.js';
 
+const logger = pino({ level: 'silent' });
 let db: TestDatabase;
+let keyring: Keyring;
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  await migrate(db.pool, { logger: pino({ level: 'silent' }) });
+  await migrate(db.pool, { logger });
+  keyring = makeKeyring({ keys: {} }, db.pool);
 });
+
+interface CustomTextSource {
+  settingsFor(instanceId: string, orgId: string, template: string): Promise<TextSettings>;
+}
+
+/** Texts as the pipeline takes them from the instance settings read model. */
+function makeTextSource(opts: { pool?: Queryable; maxOrgs?: number } = {}): CustomTextSource {
+  const settings = makeInstanceSettings({ pool: opts.pool ?? db.pool, keyring, logger, ...(opts.maxOrgs ? { maxOrgs: opts.maxOrgs } : {}) });
+  return {
+    async settingsFor(instanceId, orgId, template) {
+      const s = await settings.get(instanceId, orgId);
+      return { customTexts: customTextsFor(s.texts, template), ...(s.defaultLanguage ? { defaultLanguage: s.defaultLanguage } : {}) };
+    },
+  };
+}
 afterAll(async () => {
   await db.drop();
 });
@@ -69,7 +90,7 @@ function render(settings: TextSettings, language: string, messageType = 'InitCod
 describe('custom texts from events', () => {
   let source: CustomTextSource;
   beforeAll(() => {
-    source = makeCustomTextSource({ db: db.pool });
+    source = makeTextSource();
   });
 
   it('an instance text overrides herald’s text for that key and language only', async () => {
@@ -165,32 +186,33 @@ describe('custom texts from events', () => {
   });
 });
 
-/** A Queryable that counts how often the custom-text events are loaded (not the version stamp). */
-function countingLoads(): { counting: Queryable; loads: () => number } {
-  let n = 0;
+/** A Queryable that counts how often each half (instance, org) of the settings is re-read. */
+function countingLoads(): { counting: Queryable; loads: () => { instance: number; org: number } } {
+  const n = { instance: 0, org: 0 };
   const counting: Queryable = {
     query: ((text: string, values?: unknown[]) => {
-      if (text === customTextEventsSql) n++;
+      if (text === selectInstanceSettingsEventsSql) n.instance++;
+      if (text === selectOrgSettingsEventsSql) n.org++;
       return db.pool.query(text, values);
     }) as Queryable['query'],
   };
-  return { counting, loads: () => n };
+  return { counting, loads: () => ({ ...n }) };
 }
 
-describe('cache', () => {
-  it('reloads only when a customtext event was added, including a late commit below the max position', async () => {
+describe('cache (one version check with the other settings)', () => {
+  it('reloads only the half whose customtext events moved, including a late commit below the max position', async () => {
     const { counting, loads } = countingLoads();
-    const source = makeCustomTextSource({ db: counting });
+    const source = makeTextSource({ pool: counting });
     const s = scope();
     await setText(s, 'instance', 'InitCode', 'en', 'Subject', 'First');
     expect((await source.settingsFor(s.instanceId, s.orgId, 'InitCode')).customTexts).toEqual({ en: { Subject: 'First' } });
     await source.settingsFor(s.instanceId, s.orgId, 'InitCode');
     await source.settingsFor(s.instanceId, s.orgId, 'VerifyEmail');
-    expect(loads()).toBe(1);
+    expect(loads()).toEqual({ instance: 1, org: 1 });
 
     await setText(s, 'org', 'InitCode', 'en', 'Subject', 'Second');
     expect((await source.settingsFor(s.instanceId, s.orgId, 'InitCode')).customTexts).toEqual({ en: { Subject: 'Second' } });
-    expect(loads()).toBe(2);
+    expect(loads()).toEqual({ instance: 1, org: 2 });
 
     // A transaction that took its position early and committed late: below the max position.
     await db.pool.query(
@@ -202,16 +224,16 @@ describe('cache', () => {
     expect((await source.settingsFor(s.instanceId, s.orgId, 'InitCode')).customTexts).toEqual({
       en: { Title: 'Late', Subject: 'Second' },
     });
-    expect(loads()).toBe(3);
+    expect(loads()).toEqual({ instance: 2, org: 2 });
   });
 
-  it('keeps at most maxEntries (instance, organisation) pairs', async () => {
+  it('keeps at most maxOrgs (instance, organisation) pairs', async () => {
     const { counting, loads } = countingLoads();
-    const source = makeCustomTextSource({ db: counting, maxEntries: 2 });
+    const source = makeTextSource({ pool: counting, maxOrgs: 2 });
     const [a, b, c] = [scope(), scope(), scope()];
     for (const s of [a, b, c, a]) await source.settingsFor(s.instanceId, s.orgId, 'InitCode');
-    expect(loads()).toBe(4); // a was evicted by c
+    expect(loads().org).toBe(4); // a was evicted by c
     await source.settingsFor(c.instanceId, c.orgId, 'InitCode');
-    expect(loads()).toBe(4);
+    expect(loads().org).toBe(4);
   });
 });
