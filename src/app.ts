@@ -172,8 +172,15 @@ export async function startHerald(
           connection: workerConnection,
           prefix: cfg.queuePrefix,
           deps: {
-            pool, keyring, channels, cfg: n, source: cfg.source, logger: roleLogger('worker'), instance, texts,
-            redis: queueConnection, lockPrefix: cfg.queuePrefix,
+            pool,
+            keyring,
+            channels,
+            cfg: n,
+            source: cfg.source,
+            logger: roleLogger('worker'),
+            instance,
+            redis: queueConnection,
+            lockPrefix: cfg.queuePrefix,
           },
           ...(opts.onRiverOutcome ? { onOutcome: opts.onRiverOutcome } : {}),
         });
@@ -183,7 +190,11 @@ export async function startHerald(
 
     if (river && active.has('producer')) {
       const p = makeRiverProducer({
-        pool, queue: river.queue, clientId: riverClientId(cfg), logger: roleLogger('producer'), bulkLimit: n.bulkLimit,
+        pool,
+        queue: river.queue,
+        clientId: riverClientId(cfg),
+        logger: roleLogger('producer'),
+        bulkLimit: n.bulkLimit,
       });
       river.producer = p;
       releasers.add('river producer', () => p.stop());

@@ -10,15 +10,15 @@ import type { Pool } from 'pg';
 
 import type { SendResult } from '../channels/types.js';
 import type { NotificationsConfig, SourceConfig } from '../config/types.js';
-import { type CustomTextSource, sharedCustomTextSource } from '../content/index.js';
 import type { Keyring } from '../crypto/keyring.js';
 import { asDependency, coerceError, DependencyError, isConcurrency, isPermanent } from '../errors.js';
 import { NotificationType } from '../eventstore/notification-types.js';
+import { customTextsFor } from '../instance/custom-texts.js';
 import type { Logger } from '../logger.js';
 import { deliver, type InstanceServices, lookFor, pickChannel, policyRefusal } from '../worker/instance.js';
 import { buildMessage, originOf, withPreviousDomain } from '../worker/message.js';
 import { loadNotifyUser } from '../worker/notify-user.js';
-import type { Channels } from '../worker/process.js';
+import type { Channels } from '../worker/pipeline.js';
 import { SENT_EVENTS, sentEventFor } from '../worker/sent-events.js';
 import { parseRiverArgs, type RiverRequest } from './args.js';
 import { cancelJob, completeWithSent, failJob, RowGoneError } from './finish.js';
@@ -38,7 +38,6 @@ export interface RiverDeps {
   readonly redis: Redis;
   readonly lockPrefix: string;
   readonly instance?: InstanceServices;
-  readonly texts?: CustomTextSource;
   readonly now?: () => number;
 }
 
@@ -158,16 +157,10 @@ export async function processRiverAttempt(deps: RiverDeps, data: RiverJobData, c
         const kind = request.notificationType === NotificationType.email ? 'email' : 'sms';
         channel = pickChannel(kind, instanceId, settings, services, deps.channels);
       }
-      const texts = await asDependency('loading custom texts', () =>
-        (deps.texts ?? sharedCustomTextSource(pool)).settingsFor(instanceId, orgId, request.messageType),
-      );
       const look = lookFor(request, settings);
+      const customTexts = settings ? customTextsFor(settings.texts, request.messageType) : {};
       // The River job id is the message's id (ZITADEL passes it to the SMS providers).
-      built = await buildMessage({ instanceId, notificationId: job.id }, request, user, deps.keyring, {
-        ...look,
-        ...texts,
-        ...(texts.defaultLanguage === undefined && look?.defaultLanguage !== undefined ? { defaultLanguage: look.defaultLanguage } : {}),
-      });
+      built = await buildMessage({ instanceId, notificationId: job.id }, request, user, deps.keyring, { ...look, customTexts });
     } catch (err) {
       if (isPermanent(err)) return cancel(err.message);
       throw err;
