@@ -15,6 +15,7 @@ import { runBacklog } from './backlog.js';
 import { runCeilings } from './ceilings.js';
 import { runFairness } from './fairness.js';
 import { runLatency } from './latency.js';
+import { runRiver } from './river.js';
 import { parseCli, type ScenarioName, USAGE } from './lib/args.js';
 import type { BenchContext } from './lib/context.js';
 import { serverVersion } from './lib/db.js';
@@ -28,6 +29,7 @@ const RUNNERS: Record<ScenarioName, (ctx: BenchContext) => Promise<ScenarioResul
   latency: runLatency,
   backlog: runBacklog,
   fairness: runFairness,
+  river: runRiver,
 };
 
 async function main(): Promise<number> {

@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 
 import type { BenchOptions } from './context.js';
 
-export const SCENARIOS = ['ceilings', 'throughput', 'latency', 'backlog', 'fairness'] as const;
+export const SCENARIOS = ['ceilings', 'throughput', 'latency', 'backlog', 'fairness', 'river'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 export const USAGE = `npm run bench -- [options]
