@@ -15,12 +15,12 @@ import { runBacklog } from './backlog.js';
 import { runCeilings } from './ceilings.js';
 import { runFairness } from './fairness.js';
 import { runLatency } from './latency.js';
-import { runRiver } from './river.js';
 import { parseCli, type ScenarioName, USAGE } from './lib/args.js';
 import type { BenchContext } from './lib/context.js';
 import { serverVersion } from './lib/db.js';
 import { redisPid, redisVersion } from './lib/redis.js';
 import { consoleTable, describeMachine, resultsMarkdown, type ScenarioResult } from './lib/report.js';
+import { runRiver } from './river.js';
 import { runThroughput } from './throughput.js';
 
 const RUNNERS: Record<ScenarioName, (ctx: BenchContext) => Promise<ScenarioResult>> = {
