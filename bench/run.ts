@@ -20,6 +20,7 @@ import type { BenchContext } from './lib/context.js';
 import { serverVersion } from './lib/db.js';
 import { redisPid, redisVersion } from './lib/redis.js';
 import { consoleTable, describeMachine, resultsMarkdown, type ScenarioResult } from './lib/report.js';
+import { runRiver } from './river.js';
 import { runSoak } from './soak.js';
 import { runThroughput } from './throughput.js';
 
@@ -29,6 +30,7 @@ const RUNNERS: Record<ScenarioName, (ctx: BenchContext) => Promise<ScenarioResul
   latency: runLatency,
   backlog: runBacklog,
   fairness: runFairness,
+  river: runRiver,
   soak: runSoak,
 };
 

@@ -23,6 +23,10 @@ import { makeProducer, type Producer } from './producer/producer.js';
 import { bullPrefix, makeRedis, redisSettings } from './queue/connection.js';
 import { QUEUE } from './queue/names.js';
 import { makeQueues, type Queues } from './queue/queues.js';
+import { makeRiverProducer, type RiverProducer } from './river/producer.js';
+import { makeRiverQueue, type RiverQueue } from './river/queue.js';
+import { riverTablesPresent } from './river/schema.js';
+import { makeRiverWorker, type RiverOutcomeListener } from './river/worker.js';
 import { closeWorkers } from './worker/close.js';
 import type { Outcome } from './worker/process.js';
 import { makeNotificationWorker, type OutcomeListener } from './worker/worker.js';
@@ -36,6 +40,8 @@ export type Role = (typeof ROLES)[number];
 export interface Herald {
   readonly queues: Queues;
   readonly producer: Producer | undefined;
+  /** River mode (HERALD_SOURCE includes river): its BullMQ queue and producer. */
+  readonly river: { readonly queue: RiverQueue; readonly producer: RiverProducer | undefined } | undefined;
   readonly workers: readonly Worker<never, Outcome>[] | readonly Worker[];
   /** The ops HTTP server (health, metrics, dashboard) when StartOptions.http asked for it. */
   readonly http: OpsServer | undefined;
@@ -48,6 +54,7 @@ export interface StartOptions {
   /** false: the producer's timers are not started (tests call its passes directly). */
   readonly producerLoops?: boolean;
   readonly onOutcome?: OutcomeListener;
+  readonly onRiverOutcome?: RiverOutcomeListener;
   /**
    * Serve /healthz, /readyz, /metrics (and /dashboard in the dashboard and all roles) on
    * cfg.http.port. The CLI always does; in-process tests opt in (with port 0).
@@ -139,9 +146,19 @@ export async function startHerald(
     const pools = [
       { role: 'worker' as const, queue: QUEUE.requests, concurrency: n.workers },
       { role: 'retry-worker' as const, queue: QUEUE.retries, concurrency: n.retryWorkers },
-    ].filter((p) => active.has(p.role) && p.concurrency > 0);
+    ].filter((p) => cfg.source.events && active.has(p.role) && p.concurrency > 0);
+    const riverWorking = cfg.source.river && active.has('worker') && n.workers > 0;
+    let river: { queue: RiverQueue; producer: RiverProducer | undefined } | undefined;
+    if (cfg.source.river) {
+      if ((active.has('producer') || riverWorking) && !(await riverTablesPresent(pool))) {
+        throw new Error("HERALD_SOURCE=river: River's tables (queue.river_job, queue.river_queue) are absent; is this the database of a ZITADEL v2.71 or later?");
+      }
+      const riverQueue = makeRiverQueue({ connection: queueConnection, prefix, logger });
+      releasers.add('river queue', () => riverQueue.close());
+      river = { queue: riverQueue, producer: undefined };
+    }
 
-    if (pools.length > 0) {
+    if (pools.length > 0 || riverWorking) {
       const keyring = makeKeyring(cfg.crypto, pool, logger.child({ component: 'crypto' }));
       await keyring.load();
       const channels = (opts.channels?.defaults ?? makeDefaultChannels)(cfg, logger);
@@ -171,10 +188,42 @@ export async function startHerald(
         });
         workers.push(worker);
       }
+      if (riverWorking) {
+        const worker = makeRiverWorker({
+          concurrency: n.workers,
+          connection: workerConnection,
+          prefix,
+          deps: {
+            pool,
+            keyring,
+            channels,
+            cfg: n,
+            source: cfg.source,
+            logger: roleLogger('worker'),
+            instance,
+            redis: queueConnection,
+            lockPrefix: prefix,
+          },
+          ...(opts.onRiverOutcome ? { onOutcome: opts.onRiverOutcome } : {}),
+        });
+        workers.push(worker as unknown as Worker);
+      }
+    }
+
+    if (river && active.has('producer')) {
+      const p = makeRiverProducer({
+        pool,
+        queue: river.queue,
+        clientId: riverClientId(cfg),
+        logger: roleLogger('producer'),
+        bulkLimit: n.bulkLimit,
+      });
+      river.producer = p;
+      releasers.add('river producer', () => p.stop());
     }
 
     let producer: Producer | undefined;
-    if (active.has('producer')) {
+    if (cfg.source.events && active.has('producer')) {
       producer = makeProducer({ pool, queues, cfg: n, logger: roleLogger('producer') });
       const p = producer;
       releasers.add('producer', () => p.stop());
@@ -186,6 +235,7 @@ export async function startHerald(
     }
     releasers.add('workers', () => closeWorkers(workers, cfg.shutdownGraceMs, logger));
     if (producer && opts.producerLoops !== false) producer.start();
+    if (river?.producer && opts.producerLoops !== false) await river.producer.start();
     started = true;
     const dashboard = http && active.has('dashboard') ? { dashboard: `/dashboard: ${dashboardAccess(cfg.dashboard)}` } : {};
     logger.info({ workers: n.workers, retryWorkers: n.retryWorkers, httpPort: http?.port, ...dashboard }, 'herald started');
@@ -194,6 +244,7 @@ export async function startHerald(
     return {
       queues,
       producer,
+      river,
       workers,
       http,
       metrics,
@@ -207,6 +258,11 @@ export async function startHerald(
     await releasers.releaseAll().catch(() => undefined);
     throw err;
   }
+}
+
+/** herald's stable River client id (last in attempted_by of the rows it claimed): one per deployment. */
+export function riverClientId(cfg: Pick<Config, 'queuePrefix'>): string {
+  return `herald@${cfg.queuePrefix}`;
 }
 
 function combineListeners(...listeners: (OutcomeListener | undefined)[]): OutcomeListener | undefined {

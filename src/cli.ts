@@ -3,8 +3,9 @@
  * down. Exit codes: 0 success, 1 runtime failure, 2 bad configuration or usage.
  */
 import { Command, CommanderError, Option } from 'commander';
+import type { Pool } from 'pg';
 
-import { type Role, ROLES, startHerald } from './app.js';
+import { riverClientId, type Role, ROLES, startHerald } from './app.js';
 import { loadConfig } from './config/load.js';
 import type { Config } from './config/types.js';
 import { seedDemo } from './demo.js';
@@ -13,8 +14,12 @@ import { makePool } from './eventstore/pool.js';
 import { migrate } from './eventstore/schema.js';
 import { type Logger, makeLogger } from './logger.js';
 import { makeProducer } from './producer/producer.js';
+import type { RedisClient as Redis } from './queue/connection.js';
 import { bullPrefix, makeRedis, pingRedis, redisSettings } from './queue/connection.js';
 import { makeQueues } from './queue/queues.js';
+import { makeRiverProducer } from './river/producer.js';
+import { makeRiverQueue } from './river/queue.js';
+import { riverTablesPresent } from './river/schema.js';
 import { installSignalHandlers } from './signals.js';
 
 export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
@@ -36,14 +41,32 @@ async function runReconcile(cfg: Config, logger: Logger): Promise<number> {
   const queues = makeQueues({ connection, prefix, notifications: cfg.notifications, keepJobs: cfg.keepJobs, logger });
   try {
     await pingRedis(connection);
-    const producer = makeProducer({ pool, queues, cfg: cfg.notifications, logger });
-    const offered = await producer.reconcile();
-    logger.info({ offered }, 'reconcile done: every pending notification inside MaxTtl is enqueued');
+    let offered = 0;
+    if (cfg.source.events) {
+      const producer = makeProducer({ pool, queues, cfg: cfg.notifications, logger });
+      offered += await producer.reconcile();
+      logger.info({ offered }, 'reconcile done: every pending notification inside MaxTtl is enqueued');
+    }
+    if (cfg.source.river) offered += await reconcileRiver(cfg, logger, pool, connection);
     return offered;
   } finally {
     await queues.close().catch(() => undefined);
     connection.disconnect();
     await pool.end();
+  }
+}
+
+/** River rows herald claimed that no BullMQ job holds (Redis lost, crash) go back into Redis. */
+async function reconcileRiver(cfg: Config, logger: Logger, pool: Pool, connection: Redis): Promise<number> {
+  if (!(await riverTablesPresent(pool))) throw new Error("HERALD_SOURCE=river: River's tables (queue.river_job) are absent");
+  const queue = makeRiverQueue({ connection, prefix: bullPrefix(cfg.queuePrefix, cfg.redisMode), logger });
+  try {
+    const producer = makeRiverProducer({ pool, queue, clientId: riverClientId(cfg), logger, bulkLimit: cfg.notifications.bulkLimit });
+    const taken = await producer.takeBack();
+    logger.info({ taken }, 'reconcile done: every River row herald holds is in Redis again');
+    return taken;
+  } finally {
+    await queue.close().catch(() => undefined);
   }
 }
 
@@ -87,11 +110,12 @@ function program(run: (fn: (cfg: Config, logger: Logger) => Promise<number | voi
     .command('demo')
     .description('seed a demo instance, user and notification requests, then run all roles')
     .option('--seed-only', 'only write the demo events', false)
-    .action((o: { seedOnly: boolean }) =>
+    .addOption(new Option('--source <source>', 'seed notification.requested events or River jobs').choices(['events', 'river']).default('events'))
+    .action((o: { seedOnly: boolean; source: 'events' | 'river' }) =>
       run(async (cfg, logger) => {
         // A first run should just work: the demo migrates (idempotent) before seeding.
         await runMigrate(cfg, logger, false);
-        const demoCfg = await seedDemo(cfg, logger);
+        const demoCfg = await seedDemo(cfg, logger, { source: o.source });
         if (o.seedOnly) return 0;
         return runStart(demoCfg, ['all'], logger);
       }),

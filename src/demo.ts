@@ -18,6 +18,8 @@ import { makePool } from './eventstore/pool.js';
 import { push } from './eventstore/push.js';
 import type { EventCommand } from './eventstore/types.js';
 import type { Logger } from './logger.js';
+import { ensureRiverTables } from './river/ddl.js';
+import { seedRiverJobs } from './river/demo.js';
 
 /** Used only by `herald demo` when no key source is configured; never for real data. */
 export const DEMO_KEY_ID = 'userKey';
@@ -42,11 +44,14 @@ const DEMO_REQUESTS: readonly {
   { eventType: 'user.human.phone.code.added', messageType: 'VerifyPhone', notificationType: NotificationType.sms },
 ];
 
-export async function seedDemo(cfg: Config, logger: Logger): Promise<Config> {
+export async function seedDemo(cfg: Config, logger: Logger, opts: { source?: 'events' | 'river' } = {}): Promise<Config> {
   const useDemoKey = !cfg.crypto.keys && !cfg.crypto.masterkey;
-  const demoCfg: Config = useDemoKey
-    ? Object.freeze({ ...cfg, crypto: Object.freeze({ masterkey: undefined, keys: Object.freeze({ [DEMO_KEY_ID]: DEMO_KEY }) }) })
-    : cfg;
+  const river = opts.source === 'river';
+  const demoCfg: Config = Object.freeze({
+    ...cfg,
+    ...(useDemoKey ? { crypto: Object.freeze({ masterkey: undefined, keys: Object.freeze({ [DEMO_KEY_ID]: DEMO_KEY }) }) } : {}),
+    ...(river ? { source: Object.freeze({ ...cfg.source, events: false, river: true }) } : {}),
+  });
   if (useDemoKey) logger.warn('no ZITADEL_MASTERKEY or HERALD_ENCRYPTION_KEYS: the demo uses a built-in demo key');
 
   const pool = makePool(cfg.databaseUrl, { applicationName: 'herald-demo', logger });
@@ -73,6 +78,13 @@ export async function seedDemo(cfg: Config, logger: Logger): Promise<Config> {
       { ...base, aggregateType: 'user', aggregateId: userId, eventType: 'user.human.email.verified', payload: null, owner: orgId },
       { ...base, aggregateType: 'user', aggregateId: userId, eventType: 'user.human.phone.verified', payload: null, owner: orgId },
     ]);
+    if (river) {
+      const created = await ensureRiverTables(pool);
+      if (created) logger.info("River's tables were absent: created them (schema queue) for the demo");
+      const jobs = await seedRiverJobs(pool, keyring, DEMO_KEY_ID, { instanceId, orgId, userId }, DEMO_REQUESTS);
+      logger.info({ instanceId, userId, jobs }, 'demo River jobs written');
+      return demoCfg;
+    }
     const requests: EventCommand[] = [];
     for (const r of DEMO_REQUESTS) {
       const code = await keyring.encryptString(DEMO_KEY_ID, String(randomInt(100000, 999999)));

@@ -18,6 +18,7 @@ import { tryParseGoDuration } from './duration.js';
 import { notificationsFromEnv, notificationsFromYaml, type RawSettings, resolveNotifications } from './notifications.js';
 import { labelled, makeProblems, type Problems, redactUrl } from './problems.js';
 import { checkEncryptionKeys, checkMasterkey } from './secrets.js';
+import { checkSource } from './source.js';
 import type { Config, EmailProviderName, RedisMode, SmsProviderName, SnsSmsType } from './types.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -56,6 +57,7 @@ const KNOWN_HERALD_VARS = new Set([
   'HERALD_DASHBOARD_READONLY',
   'HERALD_SHUTDOWN_GRACE',
   'HERALD_EGRESS_ALLOW',
+  'HERALD_SOURCE',
 ]);
 
 /**
@@ -79,7 +81,8 @@ export function loadConfig(
   const configFile = get('HERALD_CONFIG');
   const fromFile: RawSettings =
     configFile === undefined ? new Map() : readYamlFile(path.resolve(cwd, configFile), readFile, problems);
-  const notifications = resolveNotifications(fromFile, notificationsFromEnv(env, problems), problems, warnings);
+  const fromEnv = notificationsFromEnv(env, problems);
+  const notifications = resolveNotifications(fromFile, fromEnv, problems, warnings);
 
   const smtpUrl = checkUrl(problems, 'SMTP_URL', get('SMTP_URL'), SmtpUrl, 'must be an smtp:// or smtps:// URL');
   const webhookUrl = checkUrl(
@@ -173,6 +176,7 @@ export function loadConfig(
     shutdownGraceMs: checkGrace(problems, get('HERALD_SHUTDOWN_GRACE')),
     logLevel: checkEnum(problems, 'LOG_LEVEL', get('LOG_LEVEL'), LogLevel) ?? DEFAULTS.logLevel,
     notifications,
+    source: checkSource(problems, get('HERALD_SOURCE'), fromFile, fromEnv),
     warnings,
   };
   problems.throwIfAny();

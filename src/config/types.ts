@@ -39,6 +39,16 @@ export type SnsSmsType = 'Transactional' | 'Promotional';
 /** How REDIS_URL is reached: one server, or an ioredis Cluster seeded from one or more URLs. */
 export type RedisMode = 'standalone' | 'cluster';
 
+/** HERALD_SOURCE: which requests herald serves (both while ZITADEL is upgraded across v2.71). */
+export interface SourceConfig {
+  /** `notification.*` events in eventstore.events2 (ZITADEL v2.66–v2.70). @defaultValue true */
+  readonly events: boolean;
+  /** River jobs of kind `notification_request` in schema `queue` (ZITADEL v2.71+). @defaultValue false */
+  readonly river: boolean;
+  /** River's default retry policy, or herald's MinRetryDelay/MaxRetryDelay/RetryDelayFactor when any is set. */
+  readonly riverRetryPolicy: 'river' | 'herald';
+}
+
 export interface Config {
   /** @defaultValue postgres://postgres@127.0.0.1:5432/postgres */
   readonly databaseUrl: string;
@@ -104,6 +114,8 @@ export interface Config {
   /** pino level. @defaultValue info */
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   readonly notifications: NotificationsConfig;
+  /** @defaultValue events only */
+  readonly source: SourceConfig;
   /** Non-fatal notes found while loading (e.g. a factor below 1 taken as 1), logged once at start. */
   readonly warnings: readonly string[];
 }

@@ -14,6 +14,8 @@ import type { AggregateRef, EventCommand, ExpectedSequence, StoredEvent } from '
 export interface PushOptions {
   /** Optimistic check: each aggregate's latest sequence must still be the one given. */
   readonly expected?: readonly ExpectedSequence[];
+  /** Runs first inside the push's transaction (River mode finishes its job row there); a throw rolls back. */
+  readonly within?: (client: pg.PoolClient) => Promise<void>;
 }
 
 export const PUSHER_APPLICATION_PREFIX = 'zitadel_es_pusher_';
@@ -106,6 +108,7 @@ export async function push(
   try {
     return await withTransaction(pool, async (client) => {
       await client.query(setPusherApplicationNameSql, [PUSHER_APPLICATION_PREFIX + first.instanceId]);
+      await opts.within?.(client);
       const expected = opts.expected ?? [];
       // One locking read for every aggregate involved (the function path computes its own
       // sequences, so there only the expected aggregates are read).

@@ -13,7 +13,14 @@ export interface Listener {
   close(): Promise<void>;
 }
 
-export function listenForRequests(pool: Pool, onNotify: () => void, logger: Logger, retryMs = 1000): Listener {
+export function listenForRequests(
+  pool: Pool,
+  onNotify: () => void,
+  logger: Logger,
+  retryMs = 1000,
+  /** River mode listens on `queue.river_insert` instead. */
+  channel: string = NOTIFY_CHANNEL,
+): Listener {
   let client: PoolClient | undefined;
   let closed = false;
   let timer: NodeJS.Timeout | undefined;
@@ -42,7 +49,7 @@ export function listenForRequests(pool: Pool, onNotify: () => void, logger: Logg
         timer = setTimeout(() => void connect(), retryMs);
       });
       releaseCurrent = release;
-      await c.query(`LISTEN ${NOTIFY_CHANNEL}`);
+      await c.query(`LISTEN ${c.escapeIdentifier(channel)}`);
       if (closed) {
         release();
         return;

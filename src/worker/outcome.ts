@@ -76,7 +76,7 @@ SELECT event_type FROM eventstore.events2
  ORDER BY "sequence" DESC LIMIT 1`;
 
 /** ZITADEL's sent commands refuse a removed or unknown user/session: then only notification.sent is written. */
-async function targetExists(db: Queryable, cmd: EventCommand): Promise<boolean> {
+export async function targetExists(db: Queryable, cmd: EventCommand): Promise<boolean> {
   const { rows } = await db.query<{ event_type: string }>(LATEST_TYPE_SQL, [
     cmd.instanceId,
     cmd.aggregateType,
