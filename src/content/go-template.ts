@@ -20,7 +20,7 @@ export const TEMPLATE_LIMITS = {
   /** Characters of template source; checked before parsing. */
   sourceChars: 256 * 1024,
   /** Node evaluations, range iterations, commands and operands. */
-  steps: 100_000,
+  steps: 50_000,
   /** Characters produced in total: text written (or dropped, e.g. in an HTML comment), values built. */
   workChars: 4 * 1024 * 1024,
   /** Characters of any one value a function builds (printf, print, html, urlquery) or prints. */

@@ -110,7 +110,7 @@ describe('/healthz keeps answering while bombs are rendered in the same process'
     await server?.close();
   });
 
-  it('answers every probe within a second while one render after another hits the budget', async () => {
+  it('answers every probe within two seconds while one render after another hits the budget', async () => {
     let rendering = true;
     const latencies: number[] = [];
     const prober = (async () => {
@@ -133,6 +133,8 @@ describe('/healthz keeps answering while bombs are rendered in the same process'
       await prober;
     }
     expect(latencies.length).toBeGreaterThan(0);
-    expect(Math.max(...latencies)).toBeLessThan(1000);
+    // Each render blocks the loop for milliseconds (tens on a loaded CI machine); an unbounded
+    // engine blocked it for seconds to hours per render.
+    expect(Math.max(...latencies)).toBeLessThan(2000);
   });
 });
