@@ -60,6 +60,8 @@ export interface StartOptions {
    * cfg.http.port. The CLI always does; in-process tests opt in (with port 0).
    */
   readonly http?: { readonly host?: string };
+  /** How often cached instance settings are checked against the eventstore. @defaultValue 1000 (tests: 0, every job) */
+  readonly settingsCheckMs?: number;
   /** How the channels are built (tests point them at local endpoints). @defaultValue the real ones */
   readonly channels?: ChannelFactories;
 }
@@ -167,7 +169,7 @@ export async function startHerald(
       // Settings (custom texts included) are re-checked against the eventstore at most once
       // a second per instance and org (not on every job): console changes apply within 1 s.
       const instance = {
-        settings: makeInstanceSettings({ pool, keyring, logger, versionTtlMs: SETTINGS_CHECK_MS }),
+        settings: makeInstanceSettings({ pool, keyring, logger, versionTtlMs: opts.settingsCheckMs ?? SETTINGS_CHECK_MS }),
         channels: (opts.channels?.instance ?? ((l: Logger, egress: EgressPolicy) => makeInstanceChannels({ logger: l, egress })))(
           logger,
           egressPolicyOf(cfg.egressAllow),

@@ -34,7 +34,8 @@ const cryptoValue = z.object({
   Crypted: str,
 });
 
-const args = z.object({
+/** ZITADEL's notification Args (`origin`, `domain`, …), shared by event and River payloads. */
+export const notificationArgsSchema = z.object({
   origin: opt(str),
   domain: opt(str),
   expiry: opt(z.int()),
@@ -61,7 +62,7 @@ const request = z.object({
   unverifiedNotificationChannel: opt(z.boolean()),
   isOTP: opt(z.boolean()),
   RequiresPreviousDomain: opt(z.boolean()),
-  args: opt(args),
+  args: opt(notificationArgsSchema),
 });
 
 /** query.NotifyUser has no omitempty: missing fields get Go's zero values, as Unmarshal does. */

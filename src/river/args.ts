@@ -8,7 +8,7 @@ import { z } from 'zod';
 
 import { MessageTypes } from '../content/types.js';
 import { PermanentError } from '../errors.js';
-import { MAX_PAYLOAD_STRING } from '../eventstore/notification.js';
+import { MAX_PAYLOAD_STRING, notificationArgsSchema } from '../eventstore/notification.js';
 import type { NotificationRequest } from '../eventstore/notification-types.js';
 
 const str = z.string().max(MAX_PAYLOAD_STRING, `longer than ${MAX_PAYLOAD_STRING} characters`);
@@ -25,17 +25,6 @@ const aggregate = z.object({
 
 const cryptoValue = z.object({ CryptoType: z.int(), Algorithm: str, KeyID: str, Crypted: required });
 
-const notificationArgs = z.object({
-  origin: opt(str),
-  domain: opt(str),
-  expiry: opt(z.int()),
-  tempUsername: opt(str),
-  applicationName: opt(str),
-  codeID: opt(str),
-  sessionID: opt(str),
-  authRequestID: opt(str),
-});
-
 const riverArgs = z.object(
   {
     aggregate,
@@ -51,7 +40,7 @@ const riverArgs = z.object(
     unverifiedNotificationChannel: opt(z.boolean()),
     isOTP: opt(z.boolean()),
     requiresPreviousDomain: opt(z.boolean()),
-    args: opt(notificationArgs),
+    args: opt(notificationArgsSchema),
   },
   { error: (issue) => (issue.code === 'invalid_type' ? 'args must be a JSON object' : undefined) },
 );

@@ -80,6 +80,8 @@ async function startPipeline(db: TestDatabase, env: Record<string, string>, twil
   const cfg = loadConfig({ DATABASE_URL: db.url, REDIS_URL, HERALD_QUEUE_PREFIX: prefix, HERALD_ENCRYPTION_KEYS: KEYS, LOG_LEVEL: 'silent', HERALD_EGRESS_ALLOW: '127.0.0.1/32', ZITADEL_NOTIFICATIONS_WORKERS: '4', ...env });
   let instanceChannels: InstanceChannels | undefined;
   const herald = await startHerald(cfg, ['producer', 'worker'], silent, {
+    // A console change must apply to the very next notification here, not within a second.
+    settingsCheckMs: 0,
     producerLoops: false,
     channels: {
       instance: (logger, egress) => (instanceChannels = makeInstanceChannels({ logger, egress, twilioApiBaseUrl: twilioBaseUrl })),

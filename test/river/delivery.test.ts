@@ -40,7 +40,7 @@ afterAll(async () => {
 async function run(env: Record<string, string> = {}, failWith?: Parameters<typeof startSmtpSink>[0]) {
   sink = await startSmtpSink(failWith);
   const outbox = await mkdtemp(path.join(tmpdir(), 'herald-river-'));
-  const cfg = h.config({ SMTP_URL: sink.url, SMTP_FROM: 'herald@example.com', HERALD_SOURCE: 'river', HERALD_OUTBOX_DIR: outbox, ...env });
+  const cfg = h.config({ SMTP_URL: sink.url, SMTP_FROM: 'herald@example.com', HERALD_SOURCE: 'river', HERALD_OUTBOX_DIR: outbox, HERALD_SMS_PROVIDER: 'outbox', ...env });
   herald = await h.start(cfg);
   return { sink, herald, cfg, outbox };
 }

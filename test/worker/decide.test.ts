@@ -191,12 +191,12 @@ const rows: Row[] = [
   {
     name: 'transient send error with attempts left: retry after the policy delay',
     facts: facts({ send: sendFailed(new Error('ECONNRESET')) }),
-    expected: { kind: 'retry', delayMs: 7_000, error: 'ECONNRESET', request, user },
+    expected: { kind: 'retry', delayMs: 7_000, error: 'Error: ECONNRESET', request, user },
   },
   {
     name: 'transient send error on the last attempt: canceled',
     facts: facts({ loaded: loaded({ number: 3, snapshot: user }), send: sendFailed(new Error('ECONNRESET')) }),
-    expected: { kind: 'cancel', reason: 'last-attempt', error: 'ECONNRESET' },
+    expected: { kind: 'cancel', reason: 'last-attempt', error: 'Error: ECONNRESET' },
   },
   {
     name: 'throttled send: waits without using an attempt',
