@@ -56,8 +56,7 @@ module.exports = {
     },
     {
       name: 'content-is-pure-rendering',
-      comment:
-        'content renders; it never imports channels, the eventstore (but the shapes of a request and a user), settings or a database driver.',
+      comment: 'content renders; it never imports channels, the eventstore (but the shapes of a request and a user), settings or a database driver.',
       severity: 'error',
       from: { path: '^src/content/' },
       to: {

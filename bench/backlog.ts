@@ -73,7 +73,9 @@ export async function runBacklog(ctx: BenchContext): Promise<ScenarioResult> {
         met: drained && last / first >= 0.8,
       }),
       fig('backlog', `drain rate (process start → sent rows)${partial}`, `${overall.toFixed(0)}/s`, {
-        ...(ctx.baselines.heraldPerSec === undefined ? {} : { baseline: `${ctx.baselines.heraldPerSec.toFixed(0)}/s (throughput)`, ratio: overall / ctx.baselines.heraldPerSec }),
+        ...(ctx.baselines.heraldPerSec === undefined
+          ? {}
+          : { baseline: `${ctx.baselines.heraldPerSec.toFixed(0)}/s (throughput)`, ratio: overall / ctx.baselines.heraldPerSec }),
       }),
     );
     const canceled = await countEvents(stack.db.pool, 'notification.canceled', instanceId);

@@ -81,7 +81,13 @@ export async function runCeilings(ctx: BenchContext): Promise<ScenarioResult> {
   notes.push(`BullMQ: ${n} jobs, concurrency ${ctx.opts.workers}; ${bull.cpu}`);
 
   const sink = await startSink();
-  const transport = nodemailer.createTransport({ host: '127.0.0.1', port: Number(new URL(sink.url).port), pool: true, maxConnections: 10, maxMessages: 10_000 });
+  const transport = nodemailer.createTransport({
+    host: '127.0.0.1',
+    port: Number(new URL(sink.url).port),
+    pool: true,
+    maxConnections: 10,
+    maxMessages: 10_000,
+  });
   const html = `<html><body>${'<p>Bench filler text for a realistic message size.</p>'.repeat(Math.ceil(CEILING_HTML_BYTES / 55))}</body></html>`;
   try {
     await transport.sendMail(mail('warm@bench.example.com', html));

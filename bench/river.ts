@@ -81,7 +81,12 @@ export async function runRiver(ctx: BenchContext): Promise<ScenarioResult> {
     const ceiling = ctx.baselines.smtpPerSec;
     figures.push(
       fig('river', `River mode msgs/s, ${n} jobs (completed row + sent event + mail)`, perSec.toFixed(0), {
-        baseline: ctx.baselines.heraldPerSec === undefined ? (ceiling === undefined ? 'ceilings not run' : `${ceiling.toFixed(0)} (raw SMTP)`) : `${ctx.baselines.heraldPerSec.toFixed(0)} (event mode)`,
+        baseline:
+          ctx.baselines.heraldPerSec === undefined
+            ? ceiling === undefined
+              ? 'ceilings not run'
+              : `${ceiling.toFixed(0)} (raw SMTP)`
+            : `${ctx.baselines.heraldPerSec.toFixed(0)} (event mode)`,
         ...(ceiling === undefined ? {} : { ratio: perSec / ceiling, met: perSec / ceiling >= 0.7 }),
         target: '≥ 0.70 × raw SMTP',
       }),

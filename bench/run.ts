@@ -60,7 +60,9 @@ async function main(): Promise<number> {
   const results: ScenarioResult[] = [];
   for (const name of cli.only) {
     const t0 = performance.now();
-    const load = loadavg().map((l) => l.toFixed(1)).join(' / ');
+    const load = loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' / ');
     log(`── ${name} (load average ${load})`);
     let result: ScenarioResult;
     try {

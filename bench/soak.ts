@@ -129,17 +129,23 @@ export async function runSoak(ctx: BenchContext): Promise<ScenarioResult> {
     const last = samples.at(-1);
     const steadySeconds = steady.length > 1 ? ((steady.at(-1)?.t ?? 0) - (steady[0]?.t ?? 0)) / 1000 : 0;
     const flat = steady.length > 10 && late - early <= Math.max(0.05 * early, 1024 * 1024);
-    const perThousandKept = last && steady.length > 0 ? (mean(steady.slice(-fifth).map((s) => s.used)) - empty) / ((last.completed + last.failed + last.live) / 1000) : NaN;
+    const perThousandKept =
+      last && steady.length > 0 ? (mean(steady.slice(-fifth).map((s) => s.used)) - empty) / ((last.completed + last.failed + last.live) / 1000) : NaN;
     figures.push(
       fig('soak', 'Redis used_memory per 1 000 jobs in flight (waiting)', `${(perThousandLive / 1024).toFixed(0)} KiB`, {
         baseline: `${mb(empty)} empty; ${inFlight.live} jobs → ${mb(inFlight.used)}`,
       }),
-      fig('soak', `used_memory after retention (HERALD_KEEP_JOBS=${cap} completed), first → last fifth of ${steadySeconds.toFixed(0)} s`, `${mb(early)} → ${mb(late)}`, {
-        baseline: `peak ${mb(peak)}`,
-        ratio: late / early,
-        target: 'flat (≤ +5 % or 1 MB)',
-        met: flat,
-      }),
+      fig(
+        'soak',
+        `used_memory after retention (HERALD_KEEP_JOBS=${cap} completed), first → last fifth of ${steadySeconds.toFixed(0)} s`,
+        `${mb(early)} → ${mb(late)}`,
+        {
+          baseline: `peak ${mb(peak)}`,
+          ratio: late / early,
+          target: 'flat (≤ +5 % or 1 MB)',
+          met: flat,
+        },
+      ),
       fig('soak', 'used_memory per 1 000 jobs held (retained + live), steady', `${(perThousandKept / 1024).toFixed(0)} KiB`, {
         baseline: last ? `${last.completed} completed, ${last.failed} failed, ${last.live} live` : '–',
       }),

@@ -90,12 +90,7 @@ function dashboardAccess(dashboard: Config['dashboard']): string {
     : 'loopback clients only (no HERALD_DASHBOARD_USER/PASSWORD)';
 }
 
-export async function startHerald(
-  cfg: Config,
-  roles: readonly Role[],
-  rootLogger: Logger,
-  opts: StartOptions = {},
-): Promise<Herald> {
+export async function startHerald(cfg: Config, roles: readonly Role[], rootLogger: Logger, opts: StartOptions = {}): Promise<Herald> {
   const active = expand(roles);
   const logger = rootLogger.child({ roles: [...active] });
   // Each role logs through its own child (role, then component/queue/jobId below it).
@@ -153,7 +148,9 @@ export async function startHerald(
     let river: { queue: RiverQueue; producer: RiverProducer | undefined } | undefined;
     if (cfg.source.river) {
       if ((active.has('producer') || riverWorking) && !(await riverTablesPresent(pool))) {
-        throw new Error("HERALD_SOURCE=river: River's tables (queue.river_job, queue.river_queue) are absent; is this the database of a ZITADEL v2.71 or later?");
+        throw new Error(
+          "HERALD_SOURCE=river: River's tables (queue.river_job, queue.river_queue) are absent; is this the database of a ZITADEL v2.71 or later?",
+        );
       }
       const riverQueue = makeRiverQueue({ connection: queueConnection, prefix, logger });
       releasers.add('river queue', () => riverQueue.close());

@@ -94,8 +94,8 @@ function program(run: (fn: (cfg: Config, logger: Logger) => Promise<number | voi
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
   cmd
     .command('migrate')
-    .description('create eventstore.events2 (where absent) and herald\'s schema; safe on every replica')
-    .option('--notify-trigger', 'also install the LISTEN/NOTIFY trigger on eventstore.events2 (touches ZITADEL\'s table)', false)
+    .description("create eventstore.events2 (where absent) and herald's schema; safe on every replica")
+    .option('--notify-trigger', "also install the LISTEN/NOTIFY trigger on eventstore.events2 (touches ZITADEL's table)", false)
     .action((o: { notifyTrigger: boolean }) => run((cfg, logger) => runMigrate(cfg, logger, o.notifyTrigger)));
   cmd
     .command('start')

@@ -37,9 +37,24 @@ const DEMO_REQUESTS: readonly {
   isOTP?: boolean;
   urlTemplate?: string;
 }[] = [
-  { eventType: 'user.human.initialization.code.added', messageType: 'InitCode', notificationType: NotificationType.email, urlTemplate: 'http://localhost:8080/ui/login/user/init?userID={{.UserID}}&loginname={{.LoginName}}&code={{.Code}}&orgID={{.OrgID}}' },
-  { eventType: 'user.human.email.code.added', messageType: 'VerifyEmail', notificationType: NotificationType.email, urlTemplate: 'http://localhost:8080/ui/login/mail/verification?userID={{.UserID}}&code={{.Code}}&orgID={{.OrgID}}' },
-  { eventType: 'user.human.password.code.added', messageType: 'PasswordReset', notificationType: NotificationType.email, urlTemplate: 'http://localhost:8080/ui/login/password/init?userID={{.UserID}}&code={{.Code}}&orgID={{.OrgID}}' },
+  {
+    eventType: 'user.human.initialization.code.added',
+    messageType: 'InitCode',
+    notificationType: NotificationType.email,
+    urlTemplate: 'http://localhost:8080/ui/login/user/init?userID={{.UserID}}&loginname={{.LoginName}}&code={{.Code}}&orgID={{.OrgID}}',
+  },
+  {
+    eventType: 'user.human.email.code.added',
+    messageType: 'VerifyEmail',
+    notificationType: NotificationType.email,
+    urlTemplate: 'http://localhost:8080/ui/login/mail/verification?userID={{.UserID}}&code={{.Code}}&orgID={{.OrgID}}',
+  },
+  {
+    eventType: 'user.human.password.code.added',
+    messageType: 'PasswordReset',
+    notificationType: NotificationType.email,
+    urlTemplate: 'http://localhost:8080/ui/login/password/init?userID={{.UserID}}&code={{.Code}}&orgID={{.OrgID}}',
+  },
   { eventType: 'user.human.mfa.otp.email.code.added', messageType: 'VerifyEmailOTP', notificationType: NotificationType.email, isOTP: true },
   { eventType: 'user.human.phone.code.added', messageType: 'VerifyPhone', notificationType: NotificationType.sms },
 ];
@@ -63,7 +78,14 @@ export async function seedDemo(cfg: Config, logger: Logger, opts: { source?: 'ev
     const userId = newId();
     const base = { instanceId, revision: 1, creator: 'demo' };
     await push(pool, [
-      { ...base, aggregateType: 'instance', aggregateId: instanceId, eventType: 'instance.added', payload: { name: 'herald demo' }, owner: instanceId },
+      {
+        ...base,
+        aggregateType: 'instance',
+        aggregateId: instanceId,
+        eventType: 'instance.added',
+        payload: { name: 'herald demo' },
+        owner: instanceId,
+      },
       { ...base, aggregateType: 'org', aggregateId: orgId, eventType: 'org.added', payload: { name: 'Demo Org' }, owner: orgId },
     ]);
     await push(pool, [
@@ -72,7 +94,15 @@ export async function seedDemo(cfg: Config, logger: Logger, opts: { source?: 'ev
         aggregateType: 'user',
         aggregateId: userId,
         eventType: 'user.human.added',
-        payload: { userName: 'ada', firstName: 'Ada', lastName: 'Lovelace', displayName: 'Ada Lovelace', preferredLanguage: 'en', email: 'ada@example.com', phone: '+41790000001' },
+        payload: {
+          userName: 'ada',
+          firstName: 'Ada',
+          lastName: 'Lovelace',
+          displayName: 'Ada Lovelace',
+          preferredLanguage: 'en',
+          email: 'ada@example.com',
+          phone: '+41790000001',
+        },
         owner: orgId,
       },
       { ...base, aggregateType: 'user', aggregateId: userId, eventType: 'user.human.email.verified', payload: null, owner: orgId },

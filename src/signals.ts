@@ -14,12 +14,7 @@ export interface SignalOptions {
   readonly watchdogMarginMs?: number;
 }
 
-export function installSignalHandlers(
-  stop: () => Promise<void>,
-  logger: Logger,
-  exit: (code: number) => void,
-  opts: SignalOptions = {},
-): () => void {
+export function installSignalHandlers(stop: () => Promise<void>, logger: Logger, exit: (code: number) => void, opts: SignalOptions = {}): () => void {
   let stopping = false;
   let done = false;
   let watchdog: NodeJS.Timeout | undefined;

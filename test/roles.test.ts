@@ -42,10 +42,14 @@ async function start(roles: readonly Role[], env: Record<string, string>): Promi
 
 function get(url: string, opts: { auth?: string; localAddress?: string } = {}): Promise<number> {
   return new Promise((resolve, reject) => {
-    const req = request(url, { ...(opts.auth ? { auth: opts.auth } : {}), ...(opts.localAddress ? { localAddress: opts.localAddress } : {}) }, (res) => {
-      res.resume();
-      resolve(res.statusCode ?? 0);
-    });
+    const req = request(
+      url,
+      { ...(opts.auth ? { auth: opts.auth } : {}), ...(opts.localAddress ? { localAddress: opts.localAddress } : {}) },
+      (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      },
+    );
     req.on('error', reject);
     req.end();
   });

@@ -74,7 +74,12 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): Cli {
     return x;
   };
   const onlyRaw = values.only ?? env.BENCH_ONLY;
-  const only = onlyRaw ? onlyRaw.split(',').map((s) => s.trim()).filter(Boolean) : [...DEFAULT_SCENARIOS];
+  const only = onlyRaw
+    ? onlyRaw
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)
+    : [...DEFAULT_SCENARIOS];
   for (const s of only) if (!(SCENARIOS as readonly string[]).includes(s)) throw new Error(`unknown scenario ${s}; pick from ${SCENARIOS.join(',')}`);
   const runner = values.runner ?? env.BENCH_RUNNER ?? 'dist';
   if (runner !== 'dist' && runner !== 'tsx') throw new Error(`--runner must be dist or tsx, got ${runner}`);

@@ -60,7 +60,10 @@ export function startCpuWindow(named: Readonly<Record<string, number>>, redisPid
   const take = (): Snapshot => {
     const parts = new Map<string, number>();
     for (const [name, pid] of Object.entries(named)) parts.set(name, procTicks(pid));
-    parts.set('postgres', pidsNamed('postgres').reduce((a, pid) => a + procTicks(pid, true), 0));
+    parts.set(
+      'postgres',
+      pidsNamed('postgres').reduce((a, pid) => a + procTicks(pid, true), 0),
+    );
     if (redisPid > 0) parts.set('redis', procTicks(redisPid));
     const u = process.cpuUsage();
     parts.set('harness', (u.user + u.system) / 1000 / TICK_MS);

@@ -33,7 +33,10 @@ export async function pacedInserts(
 }
 
 /** Latencies of the paced requests; undelivered ones are counted, not guessed. */
-export function latencies(insertedAt: ReadonlyMap<string, number>, deliveries: readonly { to: string; at: number }[]): { values: number[]; undelivered: number } {
+export function latencies(
+  insertedAt: ReadonlyMap<string, number>,
+  deliveries: readonly { to: string; at: number }[],
+): { values: number[]; undelivered: number } {
   const values: number[] = [];
   const seen = new Set<string>();
   for (const d of deliveries) {

@@ -54,11 +54,9 @@ export function consoleTable(figures: readonly Figure[]): string {
 
 export function markdownTable(figures: readonly Figure[]): string {
   const esc = (s: string): string => s.replace(/\|/g, '\\|');
-  return [
-    `| ${HEAD.join(' | ')} |`,
-    `|${HEAD.map(() => ' --- ').join('|')}|`,
-    ...figures.map((f) => `| ${cells(f).map(esc).join(' | ')} |`),
-  ].join('\n');
+  return [`| ${HEAD.join(' | ')} |`, `|${HEAD.map(() => ' --- ').join('|')}|`, ...figures.map((f) => `| ${cells(f).map(esc).join(' | ')} |`)].join(
+    '\n',
+  );
 }
 
 export interface Machine {

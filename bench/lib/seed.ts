@@ -68,7 +68,14 @@ export function userOf(instanceId: string, tag: string, i: number): DemoUser {
 
 function userRows(u: DemoUser, i: number): Row[] {
   const base = { aggregateType: 'user', aggregateId: u.userId, owner: u.orgId };
-  const added = { userName: `${u.userId}`, firstName: 'Bench', lastName: `User ${i}`, displayName: `Bench User ${i}`, preferredLanguage: 'en', email: u.email };
+  const added = {
+    userName: `${u.userId}`,
+    firstName: 'Bench',
+    lastName: `User ${i}`,
+    displayName: `Bench User ${i}`,
+    preferredLanguage: 'en',
+    email: u.email,
+  };
   return [
     { ...base, eventType: 'user.human.added', sequence: 1, payload: JSON.stringify(added) },
     { ...base, eventType: 'user.human.email.verified', sequence: 2, payload: null },

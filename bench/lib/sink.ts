@@ -3,9 +3,7 @@ import { type ChildProcess, fork } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 
-export type SinkRequest =
-  | { id: number; cmd: 'count' | 'reset' | 'close' }
-  | { id: number; cmd: 'records'; from?: number };
+export type SinkRequest = { id: number; cmd: 'count' | 'reset' | 'close' } | { id: number; cmd: 'records'; from?: number };
 
 export interface SinkReply {
   id: number;

@@ -16,7 +16,7 @@ export function edgeRates(times: readonly number[], share = 0.1): { first: numbe
   const n = times.length;
   const k = Math.max(2, Math.floor(n * share));
   if (n < 2 * k) return { first: NaN, last: NaN };
-  const rate = (a: number, b: number): number => ((b - a) > 0 ? ((k - 1) / (b - a)) * 1000 : NaN);
+  const rate = (a: number, b: number): number => (b - a > 0 ? ((k - 1) / (b - a)) * 1000 : NaN);
   return { first: rate(times[0] ?? 0, times[k - 1] ?? 0), last: rate(times[n - k] ?? 0, times[n - 1] ?? 0) };
 }
 

@@ -96,7 +96,10 @@ function egressSocket(server: SmtpServer): (options: unknown, callback: SocketCa
             else cb(null, addresses[0]?.address ?? '', addresses[0]?.family ?? 4);
           },
         });
-        const timer = setTimeout(() => socket.destroy(Object.assign(new Error('connection timed out'), { code: 'ETIMEDOUT' })), CONNECTION_TIMEOUT_MS);
+        const timer = setTimeout(
+          () => socket.destroy(Object.assign(new Error('connection timed out'), { code: 'ETIMEDOUT' })),
+          CONNECTION_TIMEOUT_MS,
+        );
         socket.once('connect', () => {
           clearTimeout(timer);
           socket.removeListener('error', onError);
@@ -127,7 +130,8 @@ function makeTransport(opts: SmtpChannelOptions): Transport {
     logger: false,
     debug: false,
   };
-  const pooling = opts.pool === false ? {} : { pool: true as const, maxConnections: opts.maxConnections ?? 5, maxMessages: MAX_MESSAGES_PER_CONNECTION };
+  const pooling =
+    opts.pool === false ? {} : { pool: true as const, maxConnections: opts.maxConnections ?? 5, maxMessages: MAX_MESSAGES_PER_CONNECTION };
   if (opts.url !== undefined && opts.server !== undefined) throw new ConfigError('smtp channel takes a url or a server, not both');
   if (opts.url !== undefined) {
     // The operator's SMTP_URL: the only URL herald hands to nodemailer.
@@ -186,10 +190,7 @@ export function makeSmtpChannel(opts: SmtpChannelOptions): Channel<EmailMessage>
     const started = Date.now();
     try {
       const info = await transport.sendMail(mail);
-      ctx.logger.debug(
-        { channel: 'smtp', messageType: message.messageType, durationMs: Date.now() - started },
-        'email accepted by SMTP server',
-      );
+      ctx.logger.debug({ channel: 'smtp', messageType: message.messageType, durationMs: Date.now() - started }, 'email accepted by SMTP server');
       return { providerMessageId: info.messageId };
     } catch (err) {
       // herald's own refusals (egress rule) pass as they are; nodemailer's errors are classified.

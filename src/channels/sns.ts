@@ -57,13 +57,7 @@ const REJECTED = new Set([
  * 4xx answers that judge our clock or credentials, not the message: they clear up by
  * themselves (refreshed credentials, corrected clock), so they are retried like a 5xx.
  */
-const TRANSIENT_CLIENT = new Set([
-  'ExpiredToken',
-  'RequestExpired',
-  'RequestTimeout',
-  'IDPCommunicationError',
-  'ConcurrentAccess',
-]);
+const TRANSIENT_CLIENT = new Set(['ExpiredToken', 'RequestExpired', 'RequestTimeout', 'IDPCommunicationError', 'ConcurrentAccess']);
 
 interface AwsLikeError {
   readonly name?: unknown;
@@ -75,7 +69,10 @@ const PHONE_LIKE = /\+?\d[\d ().-]{5,}\d/g;
 
 /** SNS messages quote the number ("… +4915… is not valid"); it must not reach logs or events. */
 function scrub(text: string): string {
-  return text.replace(PHONE_LIKE, '<number>').replace(/[\r\n]+/g, ' ').slice(0, 300);
+  return text
+    .replace(PHONE_LIKE, '<number>')
+    .replace(/[\r\n]+/g, ' ')
+    .slice(0, 300);
 }
 
 /**
@@ -126,9 +123,7 @@ export function makeSnsChannel(opts: SnsChannelOptions): Channel<SmsMessage> {
 
   const attributes: NonNullable<PublishCommandInput['MessageAttributes']> = {
     'AWS.SNS.SMS.SMSType': { DataType: 'String', StringValue: smsType },
-    ...(opts.senderId === undefined
-      ? {}
-      : { 'AWS.SNS.SMS.SenderID': { DataType: 'String', StringValue: opts.senderId } }),
+    ...(opts.senderId === undefined ? {} : { 'AWS.SNS.SMS.SenderID': { DataType: 'String', StringValue: opts.senderId } }),
   };
 
   async function send(message: SmsMessage, ctx: SendContext): Promise<SendResult> {
@@ -151,10 +146,7 @@ export function makeSnsChannel(opts: SnsChannelOptions): Channel<SmsMessage> {
     } catch (err) {
       throw classifySnsError(err);
     }
-    ctx.logger.debug(
-      { channel: 'sns', messageType: message.messageType, durationMs: Date.now() - started },
-      'sms accepted by SNS',
-    );
+    ctx.logger.debug({ channel: 'sns', messageType: message.messageType, durationMs: Date.now() - started }, 'sms accepted by SNS');
     return messageId === undefined ? {} : { providerMessageId: messageId };
   }
 

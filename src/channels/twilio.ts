@@ -86,9 +86,7 @@ interface TwilioLikeError {
 
 function isTwilioError(err: unknown): err is TwilioLikeError {
   return (
-    err instanceof Error &&
-    typeof (err as { status?: unknown }).status === 'number' &&
-    (err as { isAxiosError?: unknown }).isAxiosError !== true
+    err instanceof Error && typeof (err as { status?: unknown }).status === 'number' && (err as { isAxiosError?: unknown }).isAxiosError !== true
   );
 }
 
@@ -133,9 +131,7 @@ export function makeTwilioChannel(opts: TwilioChannelOptions): Channel<SmsMessag
   async function deliver(message: SmsMessage): Promise<SendResult> {
     if (verifyServiceSid !== '') {
       // ZITADEL sends every SMS of a Verify provider as a verification; the text is Twilio's.
-      const verification = await client.verify.v2
-        .services(verifyServiceSid)
-        .verifications.create({ to: message.to, channel: 'sms' });
+      const verification = await client.verify.v2.services(verifyServiceSid).verifications.create({ to: message.to, channel: 'sms' });
       return {
         providerMessageId: verification.sid,
         generatorInfo: { id: opts.providerId ?? '', verificationId: verification.sid },

@@ -66,8 +66,7 @@ export interface WebhookBody {
 }
 
 export function buildWebhookBody(message: OutgoingMessage, provider: { id: string; description: string }): WebhookBody {
-  const recipient =
-    message.kind === 'email' ? { recipientEmailAddress: message.to } : { recipientPhoneNumber: message.to };
+  const recipient = message.kind === 'email' ? { recipientEmailAddress: message.to } : { recipientPhoneNumber: message.to };
   return {
     contextInfo: {
       ...recipient,
@@ -77,10 +76,7 @@ export function buildWebhookBody(message: OutgoingMessage, provider: { id: strin
       notificationId: message.notificationId,
       instanceId: message.instanceId,
     },
-    templateData:
-      message.kind === 'email'
-        ? { subject: message.subject, text: message.text, html: message.html }
-        : { text: message.text },
+    templateData: message.kind === 'email' ? { subject: message.subject, text: message.text, html: message.html } : { text: message.text },
     args: {},
   };
 }

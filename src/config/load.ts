@@ -79,19 +79,12 @@ export function loadConfig(
   const get = (name: string): string | undefined => (env[name] === '' ? undefined : env[name]);
 
   const configFile = get('HERALD_CONFIG');
-  const fromFile: RawSettings =
-    configFile === undefined ? new Map() : readYamlFile(path.resolve(cwd, configFile), readFile, problems);
+  const fromFile: RawSettings = configFile === undefined ? new Map() : readYamlFile(path.resolve(cwd, configFile), readFile, problems);
   const fromEnv = notificationsFromEnv(env, problems);
   const notifications = resolveNotifications(fromFile, fromEnv, problems, warnings);
 
   const smtpUrl = checkUrl(problems, 'SMTP_URL', get('SMTP_URL'), SmtpUrl, 'must be an smtp:// or smtps:// URL');
-  const webhookUrl = checkUrl(
-    problems,
-    'HERALD_WEBHOOK_URL',
-    get('HERALD_WEBHOOK_URL'),
-    WebhookUrl,
-    'must be an http:// or https:// URL',
-  );
+  const webhookUrl = checkUrl(problems, 'HERALD_WEBHOOK_URL', get('HERALD_WEBHOOK_URL'), WebhookUrl, 'must be an http:// or https:// URL');
   const emailProvider = checkEnum(problems, 'HERALD_EMAIL_PROVIDER', get('HERALD_EMAIL_PROVIDER'), EmailProvider);
   const smsProvider = checkEnum(problems, 'HERALD_SMS_PROVIDER', get('HERALD_SMS_PROVIDER'), SmsProvider);
   if (emailProvider === 'smtp' && get('SMTP_URL') === undefined) {
@@ -137,9 +130,7 @@ export function loadConfig(
   }
 
   const config: Config = {
-    databaseUrl:
-      checkUrl(problems, 'DATABASE_URL', get('DATABASE_URL'), DatabaseUrl, 'must be a postgres:// URL') ??
-      DEFAULTS.databaseUrl,
+    databaseUrl: checkUrl(problems, 'DATABASE_URL', get('DATABASE_URL'), DatabaseUrl, 'must be a postgres:// URL') ?? DEFAULTS.databaseUrl,
     redisUrl: checkRedisUrl(problems, get('REDIS_URL'), redisMode) ?? DEFAULTS.redisUrl,
     redisMode,
     keepJobs: checkKeepJobs(problems, get('HERALD_KEEP_JOBS')),
@@ -190,11 +181,10 @@ export function loadConfig(
  * provider is `none`, and an instance without its own provider is canceled, as ZITADEL does.
  * interface.md's literal SMS default (`outbox`) therefore applies to local runs only.
  */
-function defaultProviders(set: {
-  smtpUrl: string | undefined;
-  webhookUrl: string | undefined;
-  smsProvider: SmsProviderName | undefined;
-}): { email: EmailProviderName; sms: SmsProviderName } {
+function defaultProviders(set: { smtpUrl: string | undefined; webhookUrl: string | undefined; smsProvider: SmsProviderName | undefined }): {
+  email: EmailProviderName;
+  sms: SmsProviderName;
+} {
   const deliverable = set.smtpUrl !== undefined || set.webhookUrl !== undefined || set.smsProvider === 'sns';
   return {
     email: set.smtpUrl !== undefined ? 'smtp' : deliverable ? 'none' : 'outbox',
@@ -210,7 +200,10 @@ function checkEgressAllow(problems: Problems, value: string | undefined): string
     problems.add(labelled('HERALD_EGRESS_ALLOW', invalid.join(',')), 'each entry must be a CIDR (10.0.0.0/8), an IP address or a host name');
     return [];
   }
-  return value.split(',').map((e) => e.trim()).filter((e) => e !== '');
+  return value
+    .split(',')
+    .map((e) => e.trim())
+    .filter((e) => e !== '');
 }
 
 /** Parses the YAML file; a missing, unreadable or invalid file is a configuration problem. */
@@ -242,13 +235,7 @@ function readYamlFile(file: string, readFile: (path: string) => string, problems
   return notificationsFromYaml(value, file, problems);
 }
 
-function checkUrl(
-  problems: Problems,
-  name: string,
-  value: string | undefined,
-  schema: z.ZodType<string>,
-  reason: string,
-): string | undefined {
+function checkUrl(problems: Problems, name: string, value: string | undefined, schema: z.ZodType<string>, reason: string): string | undefined {
   if (value === undefined) return undefined;
   if (schema.safeParse(value).success) return value;
   // URLs may carry a password (smtp://user:pass@host); never print it.
@@ -261,8 +248,7 @@ function checkRedisUrl(problems: Problems, value: string | undefined, mode: Redi
   if (value === undefined) return undefined;
   const parts = mode === 'cluster' ? value.split(',').map((p) => p.trim()) : [value];
   const ok = parts.every(
-    (part, i) =>
-      RedisUrl.safeParse(part).success || (i > 0 && RedisUrl.safeParse(`redis://${part}`).success && !part.includes('/')),
+    (part, i) => RedisUrl.safeParse(part).success || (i > 0 && RedisUrl.safeParse(`redis://${part}`).success && !part.includes('/')),
   );
   if (ok) return value;
   problems.add(
@@ -283,12 +269,7 @@ function checkKeepJobs(problems: Problems, value: string | undefined): number {
   return DEFAULTS.keepJobs;
 }
 
-function checkEnum<T extends string>(
-  problems: Problems,
-  name: string,
-  value: string | undefined,
-  schema: z.ZodEnum<{ [K in T]: K }>,
-): T | undefined {
+function checkEnum<T extends string>(problems: Problems, name: string, value: string | undefined, schema: z.ZodEnum<{ [K in T]: K }>): T | undefined {
   if (value === undefined) return undefined;
   const parsed = schema.safeParse(value.trim().toLowerCase());
   if (parsed.success) return parsed.data as T;

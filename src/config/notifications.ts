@@ -97,18 +97,11 @@ export function notificationsFromYaml(doc: unknown, file: string, problems: Prob
 }
 
 /** `ZITADEL_NOTIFICATIONS_<KEY>` over `ZITADEL_NOTIFIACATIONS_<KEY>`. Empty values count as unset, as in viper. */
-export function notificationsFromEnv(
-  env: Readonly<Record<string, string | undefined>>,
-  problems: Problems,
-): RawSettings {
+export function notificationsFromEnv(env: Readonly<Record<string, string | undefined>>, problems: Problems): RawSettings {
   const correct: RawSettings = new Map();
   const misspelt: RawSettings = new Map();
   for (const [name, value] of Object.entries(env)) {
-    const prefix = name.startsWith(ENV_PREFIX)
-      ? ENV_PREFIX
-      : name.startsWith(MISSPELT_ENV_PREFIX)
-        ? MISSPELT_ENV_PREFIX
-        : undefined;
+    const prefix = name.startsWith(ENV_PREFIX) ? ENV_PREFIX : name.startsWith(MISSPELT_ENV_PREFIX) ? MISSPELT_ENV_PREFIX : undefined;
     if (prefix === undefined || value === undefined || value === '') continue;
     const suffix = name.slice(prefix.length);
     const key = KEY_BY_UPPER.get(suffix.toUpperCase());
@@ -185,12 +178,7 @@ function parseSetting(kind: Kind, value: unknown): Parsed {
 }
 
 /** Validates the effective value of every key (defaults ← file ← env) and the rules across keys. */
-export function resolveNotifications(
-  fromFile: RawSettings,
-  fromEnv: RawSettings,
-  problems: Problems,
-  warnings: string[],
-): NotificationsConfig {
+export function resolveNotifications(fromFile: RawSettings, fromEnv: RawSettings, problems: Problems, warnings: string[]): NotificationsConfig {
   const result: Record<keyof NotificationsConfig, number> = { ...NOTIFICATIONS_DEFAULTS };
   const source = new Map<KeyName, string>();
   const invalid = new Set<KeyName>();

@@ -155,7 +155,16 @@ function findQuoteEnd(src: string, open: number): number {
 }
 
 const ESCAPES: Readonly<Record<string, string>> = {
-  n: '\n', t: '\t', r: '\r', '\\': '\\', '"': '"', "'": "'", a: '\x07', b: '\b', f: '\f', v: '\v',
+  n: '\n',
+  t: '\t',
+  r: '\r',
+  '\\': '\\',
+  '"': '"',
+  "'": "'",
+  a: '\x07',
+  b: '\b',
+  f: '\f',
+  v: '\v',
 };
 
 function unquote(lit: string): string {
@@ -294,14 +303,7 @@ function parseList(items: readonly Item[], cursor: { i: number }, depth: number)
   return { nodes };
 }
 
-function parseBlock(
-  kind: 'if' | 'with' | 'range',
-  action: Action,
-  from: number,
-  items: readonly Item[],
-  cursor: { i: number },
-  depth: number,
-): Node {
+function parseBlock(kind: 'if' | 'with' | 'range', action: Action, from: number, items: readonly Item[], cursor: { i: number }, depth: number): Node {
   if (action.tokens.length <= from) throw new TemplateSyntaxError(`missing value for ${kind}`);
   const pipe = parseActionPipeline(action.tokens, from, 0);
   const body = parseList(items, cursor, depth);

@@ -287,7 +287,11 @@ class Executor {
     let elements: Value[];
     if (v === null) elements = [];
     else if (Array.isArray(v)) elements = [...(v as readonly string[])];
-    else if (v instanceof MapValue) elements = Object.keys(v.data).sort().map((k) => norm(v.data[k]));
+    else if (v instanceof MapValue) {
+      elements = Object.keys(v.data)
+        .sort()
+        .map((k) => norm(v.data[k]));
+    }
     // The type only: the value may be a code (`range can't iterate over 483921`).
     else return fail(`range can't iterate over a ${typeName(v)}`);
     if (elements.length === 0) this.walk(elseBody, dot);

@@ -16,15 +16,7 @@
  * @internal
  */
 import { TemplateSyntaxError } from './go-template-parse.js';
-import {
-  cssEscaper,
-  cssValueFilter,
-  htmlEscaper,
-  htmlNospaceEscaper,
-  urlEscaper,
-  urlFilter,
-  urlNormalizer,
-} from './html-escape.js';
+import { cssEscaper, cssValueFilter, htmlEscaper, htmlNospaceEscaper, urlEscaper, urlFilter, urlNormalizer } from './html-escape.js';
 
 type AttrType = 'url' | 'css' | 'js' | 'srcset' | 'plain';
 
@@ -342,7 +334,9 @@ export function makeHtmlContext(): HtmlContext {
         return htmlEscaper(v);
       case 'tag':
         if (state.part === 'beforeValue') Object.assign(state, { part: 'value', quote: '', value: attrValueOf() });
-        if (state.part !== 'value') throw new TemplateSyntaxError(`a value inside the <${cut(state.tag)}> tag outside an attribute value is not supported`);
+        if (state.part !== 'value') {
+          throw new TemplateSyntaxError(`a value inside the <${cut(state.tag)}> tag outside an attribute value is not supported`);
+        }
         return attrValue(state, v);
     }
   }

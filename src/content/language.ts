@@ -49,11 +49,7 @@ export function matchLanguage(tag: string, available: readonly string[]): string
 
 /** The language of herald's own texts for `preferred`: its match, else the default language's, else English. */
 export function pickLanguage(preferred: string, defaultLanguage = ''): string {
-  return (
-    matchLanguage(preferred, SUPPORTED_LANGUAGES) ??
-    matchLanguage(defaultLanguage, SUPPORTED_LANGUAGES) ??
-    DEFAULT_LANGUAGE
-  );
+  return matchLanguage(preferred, SUPPORTED_LANGUAGES) ?? matchLanguage(defaultLanguage, SUPPORTED_LANGUAGES) ?? DEFAULT_LANGUAGE;
 }
 
 /** Default texts for the language with non-empty overrides (custom texts) laid over per key. */
@@ -80,11 +76,7 @@ function hasText(texts: MessageTexts | undefined): boolean {
 }
 
 /** Picks the language and lays custom texts, then `overrides`, over herald's texts. */
-export function chooseTexts(
-  type: MessageType,
-  preferred: string,
-  settings: TextSettings & { readonly overrides?: MessageTexts } = {},
-): TextChoice {
+export function chooseTexts(type: MessageType, preferred: string, settings: TextSettings & { readonly overrides?: MessageTexts } = {}): TextChoice {
   const custom = settings.customTexts ?? {};
   const customFor = (language: string): MessageTexts | undefined =>
     Object.entries(custom).find(([tag]) => normalize(tag) === normalize(language))?.[1];

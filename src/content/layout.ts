@@ -30,9 +30,7 @@ export interface LayoutContent {
 function safeColor(value: string | undefined, fallback: string): string {
   if (!value) return fallback;
   const v = value.trim();
-  return /^#[0-9a-fA-F]{3,8}$/.test(v) || /^(rgb|hsl)a?\([\d\s.,%/]+\)$/.test(v) || /^[a-zA-Z]{3,30}$/.test(v)
-    ? v
-    : fallback;
+  return /^#[0-9a-fA-F]{3,8}$/.test(v) || /^(rgb|hsl)a?\([\d\s.,%/]+\)$/.test(v) || /^[a-zA-Z]{3,30}$/.test(v) ? v : fallback;
 }
 
 function safeFontFamily(value: string | undefined): string | undefined {
@@ -83,9 +81,7 @@ export function renderEmailLayout(content: LayoutContent, branding: Branding | u
   const greeting = content.greeting
     ? `<tr><td style="padding:0 0 12px 0;font-size:16px;line-height:1.5;">${paragraphHtml(content.greeting)}</td></tr>`
     : '';
-  const text = content.text
-    ? `<tr><td style="padding:0 0 24px 0;font-size:16px;line-height:1.5;">${paragraphHtml(content.text)}</td></tr>`
-    : '';
+  const text = content.text ? `<tr><td style="padding:0 0 24px 0;font-size:16px;line-height:1.5;">${paragraphHtml(content.text)}</td></tr>` : '';
   const href = escapeHtml(safeHref(content.url));
   const button = content.url
     ? `<tr><td style="padding:0 0 24px 0;text-align:center;">` +

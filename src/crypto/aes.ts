@@ -21,10 +21,7 @@ function checkKey(key: Buffer): void {
 export function decryptAesCfb(key: Buffer, data: Buffer): Buffer {
   checkKey(key);
   if (data.length < AES_IV_BYTES) {
-    throw new PermanentError(
-      'CRYPTO_CORRUPT',
-      `ciphertext is ${data.length} bytes, shorter than the ${AES_IV_BYTES}-byte IV`,
-    );
+    throw new PermanentError('CRYPTO_CORRUPT', `ciphertext is ${data.length} bytes, shorter than the ${AES_IV_BYTES}-byte IV`);
   }
   const decipher = createDecipheriv('aes-256-cfb', key, data.subarray(0, AES_IV_BYTES));
   return Buffer.concat([decipher.update(data.subarray(AES_IV_BYTES)), decipher.final()]);

@@ -105,10 +105,7 @@ export function makeKeyring(source: KeySource, db: Queryable, logger?: Logger, o
         keys.set(row.id, key);
       } else {
         invalid.add(row.id);
-        logger?.warn(
-          { keyId: row.id },
-          'stored encryption key does not decrypt to a 32-byte key with ZITADEL_MASTERKEY; skipped',
-        );
+        logger?.warn({ keyId: row.id }, 'stored encryption key does not decrypt to a 32-byte key with ZITADEL_MASTERKEY; skipped');
       }
     }
     storedKeys = keys;
@@ -133,10 +130,7 @@ export function makeKeyring(source: KeySource, db: Queryable, logger?: Logger, o
 
   function assertHasSource(): void {
     if (masterkey === undefined && staticKeys.size === 0) {
-      throw new PermanentError(
-        'CRYPTO_NO_KEYS',
-        'no encryption keys configured: set ZITADEL_MASTERKEY or HERALD_ENCRYPTION_KEYS',
-      );
+      throw new PermanentError('CRYPTO_NO_KEYS', 'no encryption keys configured: set ZITADEL_MASTERKEY or HERALD_ENCRYPTION_KEYS');
     }
   }
 

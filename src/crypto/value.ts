@@ -65,10 +65,7 @@ export function parseCryptoValue(value: unknown): ParsedCryptoValue {
   if (crypted === undefined) throw malformed('Crypted is not standard padded base64');
   // Checked before the key lookup so that garbage never triggers a key reload.
   if (crypted.length < AES_IV_BYTES) {
-    throw new PermanentError(
-      'CRYPTO_CORRUPT',
-      `ciphertext is ${crypted.length} bytes, shorter than the ${AES_IV_BYTES}-byte IV`,
-    );
+    throw new PermanentError('CRYPTO_CORRUPT', `ciphertext is ${crypted.length} bytes, shorter than the ${AES_IV_BYTES}-byte IV`);
   }
   return { keyId: v.KeyID, crypted };
 }

@@ -35,7 +35,11 @@ export function makePushBatcher(pool: pg.Pool, opts: { maxBatch?: number; maxInF
       return;
     }
     try {
-      await push(pool, batch.flatMap((p) => p.commands), { expected: batch.flatMap((p) => p.expected) });
+      await push(
+        pool,
+        batch.flatMap((p) => p.commands),
+        { expected: batch.flatMap((p) => p.expected) },
+      );
       for (const p of batch) p.resolve();
     } catch {
       await Promise.all(batch.map((p) => push(pool, p.commands, { expected: p.expected }).then(p.resolve, p.reject)));

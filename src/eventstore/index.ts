@@ -25,23 +25,9 @@ export type {
   RequestedPayload,
   RetryRequestedPayload,
 } from './notification-types.js';
-export {
-  NOTIFICATION_AGGREGATE,
-  NOTIFICATION_CREATOR,
-  NOTIFICATION_REVISION,
-  NotificationEvent,
-  NotificationType,
-} from './notification-types.js';
+export { NOTIFICATION_AGGREGATE, NOTIFICATION_CREATOR, NOTIFICATION_REVISION, NotificationEvent, NotificationType } from './notification-types.js';
 export { makePool, type PoolOptions, withTransaction } from './pool.js';
 export { hasPushFunction, push, PUSHER_APPLICATION_PREFIX, type PushOptions } from './push.js';
-export {
-  EVENT_COLUMNS,
-  type EventFilter,
-  type EventRow,
-  mapEventRow,
-  readAggregate,
-  readEvents,
-  readEventsSql,
-} from './read.js';
+export { EVENT_COLUMNS, type EventFilter, type EventRow, mapEventRow, readAggregate, readEvents, readEventsSql } from './read.js';
 export { migrate, type MigrateOptions } from './schema.js';
 export type { AggregateRef, EventCommand, ExpectedSequence, Queryable, StoredEvent } from './types.js';

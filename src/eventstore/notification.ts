@@ -10,13 +10,7 @@
 import { z } from 'zod';
 
 import { PermanentError } from '../errors.js';
-import type {
-  CanceledPayload,
-  NotificationRequest,
-  NotifyUser,
-  RequestedPayload,
-  RetryRequestedPayload,
-} from './notification-types.js';
+import type { CanceledPayload, NotificationRequest, NotifyUser, RequestedPayload, RetryRequestedPayload } from './notification-types.js';
 
 /** Longest accepted string field; anything bigger is not a real ZITADEL payload. */
 export const MAX_PAYLOAD_STRING = 64 * 1024;
@@ -101,9 +95,7 @@ const retryPayloadSchema = z.object({
 });
 
 function describe(error: z.ZodError): string {
-  return error.issues
-    .map((issue) => `${issue.path.length > 0 ? issue.path.join('.') : 'payload'}: ${issue.message}`)
-    .join('; ');
+  return error.issues.map((issue) => `${issue.path.length > 0 ? issue.path.join('.') : 'payload'}: ${issue.message}`).join('; ');
 }
 
 /** Drops keys whose value is undefined, so parsed objects compare and serialise like the JSON. */
@@ -156,12 +148,7 @@ export function canceledPayload(error: string): CanceledPayload {
  * notification.retry.requested. Unlike ZITADEL, the request keeps RequiresPreviousDomain
  * (eventstore.md "Differences from ZITADEL").
  */
-export function retryPayload(
-  req: NotificationRequest,
-  error: string,
-  user: NotifyUser,
-  backOffNs: number,
-): RetryRequestedPayload {
+export function retryPayload(req: NotificationRequest, error: string, user: NotifyUser, backOffNs: number): RetryRequestedPayload {
   if (!Number.isSafeInteger(backOffNs) || backOffNs < 0) {
     throw new RangeError(`backOff must be a non-negative integer of nanoseconds, got ${backOffNs}`);
   }

@@ -43,10 +43,7 @@ export function makePool(url: string, opts: PoolOptions): pg.Pool {
  * destroys the client instead of returning it to the pool. `fn` may call markBroken() to
  * the same effect.
  */
-export async function withClient<T>(
-  pool: pg.Pool,
-  fn: (client: pg.PoolClient, markBroken: (err: unknown) => void) => Promise<T>,
-): Promise<T> {
+export async function withClient<T>(pool: pg.Pool, fn: (client: pg.PoolClient, markBroken: (err: unknown) => void) => Promise<T>): Promise<T> {
   const client = await pool.connect();
   let broken: Error | undefined;
   const markBroken = (err: unknown): void => {

@@ -97,11 +97,7 @@ export function forgetPushFunction(pool: pg.Pool): void {
   pushFunctionCache.delete(pool);
 }
 
-export async function push(
-  pool: pg.Pool,
-  commands: readonly EventCommand[],
-  opts: PushOptions = {},
-): Promise<StoredEvent[]> {
+export async function push(pool: pg.Pool, commands: readonly EventCommand[], opts: PushOptions = {}): Promise<StoredEvent[]> {
   const first = commands[0];
   if (!first) return [];
   const useFunction = await hasPushFunction(pool);
@@ -189,7 +185,18 @@ async function pushWithInsert(
     // Empty owner: the aggregate's owner, as ZITADEL resolves it from the latest event.
     const next = { sequence: prev.sequence + 1, owner: c.owner === '' ? prev.owner : c.owner };
     state.set(key, next);
-    const row = [c.instanceId, next.owner, c.aggregateType, c.aggregateId, c.revision, c.creator, c.eventType, serialisePayload(c.payload), next.sequence, i];
+    const row = [
+      c.instanceId,
+      next.owner,
+      c.aggregateType,
+      c.aggregateId,
+      c.revision,
+      c.creator,
+      c.eventType,
+      serialisePayload(c.payload),
+      next.sequence,
+      i,
+    ];
     row.forEach((v, n) => cols[n]?.push(v));
   }
   const { rows } = await client.query<EventRow>(insertEventsSql, cols);

@@ -75,11 +75,7 @@ export async function migrate(pool: pg.Pool, opts: MigrateOptions = {}): Promise
 }
 
 /** Runs fn on one client holding a session-level advisory lock; unlocks in finally. */
-async function withSessionLock<T>(
-  pool: pg.Pool,
-  key: number,
-  fn: (client: pg.PoolClient) => Promise<T>,
-): Promise<T> {
+async function withSessionLock<T>(pool: pg.Pool, key: number, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
   // A client that could not unlock is destroyed: closing the session frees the lock.
   return withClient(pool, async (client, markBroken) => {
     await client.query(lockSql(key));
@@ -125,9 +121,7 @@ async function inTransaction(client: pg.PoolClient, statements: readonly string[
 async function ensureEventsTable(client: pg.PoolClient, log: Logger | undefined): Promise<void> {
   if (await exists(client, tableExistsSql, 'eventstore.events2')) return;
   // Checked first because CREATE SCHEMA IF NOT EXISTS still needs CREATE on the database.
-  const statements = (await exists(client, schemaExistsSql, 'eventstore'))
-    ? []
-    : ['CREATE SCHEMA IF NOT EXISTS eventstore'];
+  const statements = (await exists(client, schemaExistsSql, 'eventstore')) ? [] : ['CREATE SCHEMA IF NOT EXISTS eventstore'];
   await inTransaction(client, [...statements, ZITADEL_EVENTS2_TABLE, ...ZITADEL_EVENTS2_INDEXES]);
   log?.info('created eventstore.events2 with ZITADEL DDL');
 }
@@ -137,11 +131,7 @@ async function ensureHeraldSchema(client: pg.PoolClient): Promise<void> {
   await inTransaction(client, [...statements, HERALD_SCHEMA_MIGRATIONS_TABLE]);
 }
 
-async function applySteps(
-  client: pg.PoolClient,
-  steps: readonly MigrationStep[],
-  log: Logger | undefined,
-): Promise<void> {
+async function applySteps(client: pg.PoolClient, steps: readonly MigrationStep[], log: Logger | undefined): Promise<void> {
   const { rows } = await client.query<{ version: number }>(appliedVersionsSql);
   const applied = new Set(rows.map((r) => r.version));
   for (const step of steps) {

@@ -126,8 +126,7 @@ const ROW_COLUMNS = `aggregate_type AS "aggregateType", aggregate_id AS "aggrega
   payload, "owner", "sequence"`;
 
 /** Custom texts of message templates only (login UI texts share the event types and can be many). */
-const TEXTS_OF = (templates: string) =>
-  `(event_type NOT LIKE '%.customtext.%' OR COALESCE(payload->>'template', '') = ANY(${templates}::TEXT[]))`;
+const TEXTS_OF = (templates: string) => `(event_type NOT LIKE '%.customtext.%' OR COALESCE(payload->>'template', '') = ANY(${templates}::TEXT[]))`;
 
 /**
  * The instance aggregate's and the restrictions aggregate's settings events, each in sequence

@@ -88,75 +88,79 @@ const touching = (apply: Reducer['apply']): Reducer => ({ apply, touches: true }
 const silent = (apply: Reducer['apply']): Reducer => ({ apply, touches: false });
 
 /** Creation events; a user exists once one of them has been seen. */
-const ADDED: ReadonlyMap<string, Reducer['apply']> = new Map(Object.entries({
-  'user.human.added': humanAdded,
-  'user.added': humanAdded,
-  'user.human.selfregistered': humanAdded,
-  'user.selfregistered': humanAdded,
-  'user.machine.added': machineAdded,
-}));
+const ADDED: ReadonlyMap<string, Reducer['apply']> = new Map(
+  Object.entries({
+    'user.human.added': humanAdded,
+    'user.added': humanAdded,
+    'user.human.selfregistered': humanAdded,
+    'user.selfregistered': humanAdded,
+    'user.machine.added': machineAdded,
+  }),
+);
 
 const REMOVED = 'user.removed';
 
 /** Event type → reducer, v2 ("user.human.…") and v1 ("user.…") names alike. */
-const REDUCERS: ReadonlyMap<string, Reducer> = new Map(Object.entries({
-  'user.human.profile.changed': touching(profileChanged),
-  'user.profile.changed': touching(profileChanged),
-  'user.human.email.changed': touching((u, p) => {
-    u.LastEmail = str(p, 'email') ?? u.LastEmail;
+const REDUCERS: ReadonlyMap<string, Reducer> = new Map(
+  Object.entries({
+    'user.human.profile.changed': touching(profileChanged),
+    'user.profile.changed': touching(profileChanged),
+    'user.human.email.changed': touching((u, p) => {
+      u.LastEmail = str(p, 'email') ?? u.LastEmail;
+    }),
+    'user.email.changed': touching((u, p) => {
+      u.LastEmail = str(p, 'email') ?? u.LastEmail;
+    }),
+    'user.human.email.verified': touching((u) => {
+      u.VerifiedEmail = u.LastEmail;
+    }),
+    'user.email.verified': touching((u) => {
+      u.VerifiedEmail = u.LastEmail;
+    }),
+    'user.human.phone.changed': touching((u, p) => {
+      u.LastPhone = str(p, 'phone') ?? u.LastPhone;
+    }),
+    'user.phone.changed': touching((u, p) => {
+      u.LastPhone = str(p, 'phone') ?? u.LastPhone;
+    }),
+    'user.human.phone.verified': touching((u) => {
+      u.VerifiedPhone = u.LastPhone;
+    }),
+    'user.phone.verified': touching((u) => {
+      u.VerifiedPhone = u.LastPhone;
+    }),
+    'user.human.phone.removed': touching((u) => {
+      u.LastPhone = '';
+      u.VerifiedPhone = '';
+    }),
+    'user.phone.removed': touching((u) => {
+      u.LastPhone = '';
+      u.VerifiedPhone = '';
+    }),
+    'user.human.avatar.added': touching((u, p) => {
+      u.AvatarKey = str(p, 'storeKey') ?? u.AvatarKey;
+    }),
+    'user.human.avatar.removed': touching((u) => {
+      u.AvatarKey = '';
+    }),
+    'user.human.password.changed': silent((u) => {
+      u.PasswordSet = true;
+    }),
+    'user.password.changed': silent((u) => {
+      u.PasswordSet = true;
+    }),
+    'user.username.changed': touching(setUsername),
+    'user.domain.claimed': touching(setUsername),
+    'user.human.initialization.code.added': silent(state(UserState.initial)),
+    'user.initialization.code.added': silent(state(UserState.initial)),
+    'user.human.initialization.check.succeeded': silent(state(UserState.active)),
+    'user.initialization.check.succeeded': silent(state(UserState.active)),
+    'user.locked': touching(state(UserState.locked)),
+    'user.unlocked': touching(state(UserState.active)),
+    'user.deactivated': touching(state(UserState.inactive)),
+    'user.reactivated': touching(state(UserState.active)),
   }),
-  'user.email.changed': touching((u, p) => {
-    u.LastEmail = str(p, 'email') ?? u.LastEmail;
-  }),
-  'user.human.email.verified': touching((u) => {
-    u.VerifiedEmail = u.LastEmail;
-  }),
-  'user.email.verified': touching((u) => {
-    u.VerifiedEmail = u.LastEmail;
-  }),
-  'user.human.phone.changed': touching((u, p) => {
-    u.LastPhone = str(p, 'phone') ?? u.LastPhone;
-  }),
-  'user.phone.changed': touching((u, p) => {
-    u.LastPhone = str(p, 'phone') ?? u.LastPhone;
-  }),
-  'user.human.phone.verified': touching((u) => {
-    u.VerifiedPhone = u.LastPhone;
-  }),
-  'user.phone.verified': touching((u) => {
-    u.VerifiedPhone = u.LastPhone;
-  }),
-  'user.human.phone.removed': touching((u) => {
-    u.LastPhone = '';
-    u.VerifiedPhone = '';
-  }),
-  'user.phone.removed': touching((u) => {
-    u.LastPhone = '';
-    u.VerifiedPhone = '';
-  }),
-  'user.human.avatar.added': touching((u, p) => {
-    u.AvatarKey = str(p, 'storeKey') ?? u.AvatarKey;
-  }),
-  'user.human.avatar.removed': touching((u) => {
-    u.AvatarKey = '';
-  }),
-  'user.human.password.changed': silent((u) => {
-    u.PasswordSet = true;
-  }),
-  'user.password.changed': silent((u) => {
-    u.PasswordSet = true;
-  }),
-  'user.username.changed': touching(setUsername),
-  'user.domain.claimed': touching(setUsername),
-  'user.human.initialization.code.added': silent(state(UserState.initial)),
-  'user.initialization.code.added': silent(state(UserState.initial)),
-  'user.human.initialization.check.succeeded': silent(state(UserState.active)),
-  'user.initialization.check.succeeded': silent(state(UserState.active)),
-  'user.locked': touching(state(UserState.locked)),
-  'user.unlocked': touching(state(UserState.active)),
-  'user.deactivated': touching(state(UserState.inactive)),
-  'user.reactivated': touching(state(UserState.active)),
-}));
+);
 
 /** Every event type the reducer reads; the query fetches only these. */
 export const USER_EVENT_TYPES: readonly string[] = [...ADDED.keys(), REMOVED, ...REDUCERS.keys()];

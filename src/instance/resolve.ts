@@ -28,11 +28,9 @@ async function decrypt(keyring: Keyring, value: unknown, what: string): Promise<
     return await keyring.decryptString(value);
   } catch (err) {
     if (!isPermanent(err)) throw err;
-    return new PermanentError(
-      'PROVIDER_SECRET_UNREADABLE',
-      `the instance's active ${what} secret cannot be decrypted: ${err.message}`,
-      { cause: err },
-    );
+    return new PermanentError('PROVIDER_SECRET_UNREADABLE', `the instance's active ${what} secret cannot be decrypted: ${err.message}`, {
+      cause: err,
+    });
   }
 }
 

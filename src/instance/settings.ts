@@ -141,21 +141,12 @@ export function makeInstanceSettings(deps: InstanceSettingsDeps): InstanceSettin
     async get(instanceId, orgId) {
       const version = await versions.get(`${instanceId}\u0000${orgId}`, async () => {
         const { rows } = await asDependency('read instance settings version', () =>
-          deps.pool.query<VersionRow>(selectSettingsVersionSql, [
-            instanceId,
-            INSTANCE_EVENT_TYPES,
-            RESTRICTIONS_EVENT_TYPES,
-            orgId,
-            ORG_EVENT_TYPES,
-          ]),
+          deps.pool.query<VersionRow>(selectSettingsVersionSql, [instanceId, INSTANCE_EVENT_TYPES, RESTRICTIONS_EVENT_TYPES, orgId, ORG_EVENT_TYPES]),
         );
         return rows[0];
       });
       if (!version) throw new Error('settings version query returned no row');
-      const [inst, org] = await Promise.all([
-        instanceEntry(instanceId, version.instance_version),
-        orgEntry(instanceId, orgId, version.org_version),
-      ]);
+      const [inst, org] = await Promise.all([instanceEntry(instanceId, version.instance_version), orgEntry(instanceId, orgId, version.org_version)]);
       return {
         instanceId,
         orgId,

@@ -6,14 +6,7 @@
 import type { TextLayers } from './custom-texts.js';
 import type { OrgLoginState } from './login-names.js';
 
-export type {
-  EmailProvider,
-  HttpEmailProvider,
-  HttpSmsProvider,
-  SmsProvider,
-  SmtpProvider,
-  TwilioProvider,
-} from '../channels/provider-settings.js';
+export type { EmailProvider, HttpEmailProvider, HttpSmsProvider, SmsProvider, SmtpProvider, TwilioProvider } from '../channels/provider-settings.js';
 import type { EmailProvider, SmsProvider } from '../channels/provider-settings.js';
 
 /** One version (preview or activated) of a label policy (policy/label.go). */

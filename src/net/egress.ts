@@ -79,7 +79,10 @@ const HOST_LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
 export function isHostName(value: string): boolean {
   const name = value.endsWith('.') ? value.slice(0, -1) : value;
   if (name.length === 0 || name.length > 253) return false;
-  return name.toLowerCase().split('.').every((label) => HOST_LABEL.test(label));
+  return name
+    .toLowerCase()
+    .split('.')
+    .every((label) => HOST_LABEL.test(label));
 }
 
 /**
@@ -139,8 +142,7 @@ export class EgressRefusedError extends PermanentError {
   constructor(range: string) {
     super(
       'EGRESS_REFUSED',
-      `the instance's provider address is refused by the egress rule (${range} address; ` +
-        'an operator may allow it with HERALD_EGRESS_ALLOW)',
+      `the instance's provider address is refused by the egress rule (${range} address; ` + 'an operator may allow it with HERALD_EGRESS_ALLOW)',
     );
   }
 }

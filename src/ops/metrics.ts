@@ -20,7 +20,7 @@ import type { Logger } from '../logger.js';
 import type { NotificationJobData } from '../queue/names.js';
 import type { Queues } from '../queue/queues.js';
 import type { Outcome } from '../worker/process.js';
-import { backlogOf,type BacklogSource } from './backlog.js';
+import { backlogOf, type BacklogSource } from './backlog.js';
 import { selectProducerLagSeconds, selectRequestedAt } from './sql.js';
 
 /** Job states reported as queue depth (BullMQ's names). */
@@ -115,7 +115,12 @@ export function makeMetrics(deps: MetricsDeps): Metrics {
           ]);
           const jobs: Record<string, number> = {};
           for (const c of counts) for (const [state, n] of Object.entries(c)) jobs[state] = (jobs[state] ?? 0) + n;
-          this.set(backlogOf(unfinished.reduce((a, b) => a + b, 0), jobs));
+          this.set(
+            backlogOf(
+              unfinished.reduce((a, b) => a + b, 0),
+              jobs,
+            ),
+          );
         } catch (err) {
           // Absent rather than wrong: a scaler keeps its replicas while the figure is missing.
           logger.debug({ err, sources: backlogSources.map((s) => s.name) }, 'backlog unavailable');

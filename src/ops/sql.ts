@@ -38,10 +38,6 @@ SELECT GREATEST(0, COALESCE((
 
 /** undefined until the producer has written its first checkpoint. */
 export async function selectProducerLagSeconds(db: Queryable): Promise<number | undefined> {
-  const { rows } = await db.query<{ lag: number }>(PRODUCER_LAG_SQL, [
-    NOTIFICATION_AGGREGATE,
-    NotificationEvent.requested,
-    REQUESTS_CHECKPOINT,
-  ]);
+  const { rows } = await db.query<{ lag: number }>(PRODUCER_LAG_SQL, [NOTIFICATION_AGGREGATE, NotificationEvent.requested, REQUESTS_CHECKPOINT]);
   return rows[0]?.lag;
 }

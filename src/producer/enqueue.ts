@@ -77,9 +77,7 @@ export async function enqueuePending(
   const requests: BulkJob[] = [];
   const retries: BulkJob[] = [];
   const retryEvents = events.filter((e) => e.eventType === NotificationEvent.retryRequested);
-  const ownerStates = await Promise.all(
-    retryEvents.map((e) => queues.requests.getJobState(jobIdFor(e.instanceId, e.aggregateId, 1))),
-  );
+  const ownerStates = await Promise.all(retryEvents.map((e) => queues.requests.getJobState(jobIdFor(e.instanceId, e.aggregateId, 1))));
   const heldByRequestJob = new Set(
     retryEvents.filter((_, i) => LIVE_STATES.has(ownerStates[i] ?? 'unknown')).map((e) => e.aggregateId + '\u0000' + e.instanceId),
   );

@@ -95,10 +95,7 @@ interface InstanceState {
   added: Cursor | undefined;
 }
 
-export function makeProducer(
-  deps: { pool: Pool; queues: Queues; cfg: NotificationsConfig; logger: Logger },
-  opts: ProducerOptions = {},
-): Producer {
+export function makeProducer(deps: { pool: Pool; queues: Queues; cfg: NotificationsConfig; logger: Logger }, opts: ProducerOptions = {}): Producer {
   const { pool, queues, cfg } = deps;
   const logger = deps.logger.child({ component: 'producer' });
   const window = opts.instanceWindow ?? INSTANCE_WINDOW;

@@ -41,9 +41,7 @@ export function makeScheduler(opts: {
   let refillTimer: NodeJS.Timeout | undefined;
 
   function runSerial(task: () => Promise<unknown>, what: string): Promise<unknown> {
-    running = running
-      .then(task)
-      .catch((err: unknown) => logger.warn({ err, pass: what }, 'producer pass failed; retrying next interval'));
+    running = running.then(task).catch((err: unknown) => logger.warn({ err, pass: what }, 'producer pass failed; retrying next interval'));
     return running;
   }
 

@@ -211,10 +211,7 @@ SELECT ${PENDING_COLUMNS}
   FROM scanned e
  ORDER BY e."position", e.in_tx_order`;
 
-export async function discoverRequests(
-  db: Queryable,
-  q: WindowQuery & { after: Cursor; guarded: boolean; limit: number },
-): Promise<PendingEvent[]> {
+export async function discoverRequests(db: Queryable, q: WindowQuery & { after: Cursor; guarded: boolean; limit: number }): Promise<PendingEvent[]> {
   return (await selectAfter(db, DISCOVER_SQL, { ...q, eventType: 'notification.requested' })).map(toPending);
 }
 

@@ -174,7 +174,10 @@ export async function processRiverAttempt(deps: RiverDeps, data: RiverJobData, c
       } catch (caught) {
         const err = coerceError(caught);
         if (ctl.released?.()) throw new DependencyError('released at shutdown', { cause: err });
-        logger.warn({ err: { name: err.name, code: (err as { code?: unknown }).code }, maxAttempts: job.maxAttempts }, `send failed (attempt ${job.attempt} of ${job.maxAttempts})`);
+        logger.warn(
+          { err: { name: err.name, code: (err as { code?: unknown }).code }, maxAttempts: job.maxAttempts },
+          `send failed (attempt ${job.attempt} of ${job.maxAttempts})`,
+        );
         if (isPermanent(err)) return cancel(err.message);
         return fail(err.message);
       }

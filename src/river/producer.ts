@@ -95,7 +95,10 @@ export function makeRiverProducer(deps: RiverProducerDeps): RiverProducer {
     } catch (err) {
       // Redis refused: give the rows back so nothing waits for the 1 h rescue.
       const released = await Promise.allSettled(claimed.map((j) => releaseJob(pool, j.id, j.attempt)));
-      logger.warn({ err, claimed: claimed.length, released: released.filter((r) => r.status === 'fulfilled').length }, 'could not enqueue claimed River rows; released them');
+      logger.warn(
+        { err, claimed: claimed.length, released: released.filter((r) => r.status === 'fulfilled').length },
+        'could not enqueue claimed River rows; released them',
+      );
       throw err;
     }
     logger.debug({ claimed: claimed.length, otp: otp.length }, 'River rows claimed');

@@ -34,7 +34,9 @@ export function makeRiverWorker(opts: {
     const plan = planRetry(job, policy);
     const state = await failJob(pool, job, err.message, plan);
     if (state === undefined) return { kind: 'finished' };
-    return state === 'discarded' ? { kind: 'discarded', error: err.message } : { kind: 'retry', state, delayMs: plan.delayMs ?? 0, error: err.message };
+    return state === 'discarded'
+      ? { kind: 'discarded', error: err.message }
+      : { kind: 'retry', state, delayMs: plan.delayMs ?? 0, error: err.message };
   }
 
   const processor = async (job: Job<RiverJobData, RiverOutcome>, token?: string, cancel?: AbortSignal): Promise<RiverOutcome> => {

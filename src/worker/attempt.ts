@@ -43,7 +43,12 @@ export interface WriteBack {
   /** Delivered: finish the notification and push the user's/session's `*.sent` event with it. */
   sent(target: EventCommand | undefined, opts: { readonly targetChecked: boolean }): Promise<boolean>;
   /** A transient failure with attempts left: try again after `delayMs`. */
-  retry(retry: { readonly request: NotificationRequest; readonly user: NotifyUser; readonly error: string; readonly delayMs: number }): Promise<boolean>;
+  retry(retry: {
+    readonly request: NotificationRequest;
+    readonly user: NotifyUser;
+    readonly error: string;
+    readonly delayMs: number;
+  }): Promise<boolean>;
   /** It can never be delivered: finish it with the reason. */
   cancel(error: string): Promise<boolean>;
 }
@@ -64,9 +69,23 @@ export type Loaded =
 export type Outcome =
   | { readonly kind: 'sent'; readonly attempt: number; readonly channel: string; readonly messageType: string }
   | { readonly kind: 'canceled'; readonly attempt: number; readonly channel: string; readonly messageType: string; readonly error: string }
-  | { readonly kind: 'retry'; readonly attempt: number; readonly channel: string; readonly messageType: string; readonly delayMs: number; readonly error: string }
+  | {
+      readonly kind: 'retry';
+      readonly attempt: number;
+      readonly channel: string;
+      readonly messageType: string;
+      readonly delayMs: number;
+      readonly error: string;
+    }
   /** The provider throttled (RateLimitedError): tried again after delayMs without using an attempt. */
-  | { readonly kind: 'throttled'; readonly attempt: number; readonly channel: string; readonly messageType: string; readonly delayMs: number; readonly error: string }
+  | {
+      readonly kind: 'throttled';
+      readonly attempt: number;
+      readonly channel: string;
+      readonly messageType: string;
+      readonly delayMs: number;
+      readonly error: string;
+    }
   | { readonly kind: 'not-due'; readonly delayMs: number }
   | { readonly kind: 'finished' }
   | { readonly kind: 'missing' };

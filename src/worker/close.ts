@@ -44,8 +44,5 @@ export async function closeWorkers(workers: readonly Worker[], graceMs: number, 
   logger.warn({ graceMs }, 'grace period over: aborting in-flight jobs and releasing them to other replicas');
   for (const w of workers) w.cancelAllJobs(SHUTDOWN_REASON);
   if ((await within(closed, reserveMs)) === 'closed') return;
-  logger.error(
-    { reserveMs },
-    'in-flight jobs did not stop after abort; their locks lapse and another replica takes them over (stalled check)',
-  );
+  logger.error({ reserveMs }, 'in-flight jobs did not stop after abort; their locks lapse and another replica takes them over (stalled check)');
 }

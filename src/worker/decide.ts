@@ -41,14 +41,7 @@ export interface Facts {
 }
 
 export type CancelReason =
-  | 'malformed'
-  | 'expired'
-  | 'instance-removed'
-  | 'user-missing'
-  | 'no-sent-handler'
-  | 'policy'
-  | 'permanent'
-  | 'last-attempt';
+  'malformed' | 'expired' | 'instance-removed' | 'user-missing' | 'no-sent-handler' | 'policy' | 'permanent' | 'last-attempt';
 
 export type Decision =
   | { readonly kind: 'missing' }

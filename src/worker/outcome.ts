@@ -7,11 +7,7 @@ import type { Pool } from 'pg';
 
 import { asDependency } from '../errors.js';
 import type { PushBatcher } from '../eventstore/batch.js';
-import {
-  canceledPayload,
-  retryPayload,
-  sentPayload,
-} from '../eventstore/notification.js';
+import { canceledPayload, retryPayload, sentPayload } from '../eventstore/notification.js';
 import {
   NOTIFICATION_CREATOR,
   NOTIFICATION_REVISION,
@@ -77,11 +73,7 @@ SELECT event_type FROM eventstore.events2
 
 /** ZITADEL's sent commands refuse a removed or unknown user/session: then only notification.sent is written. */
 export async function targetExists(db: Queryable, cmd: EventCommand): Promise<boolean> {
-  const { rows } = await db.query<{ event_type: string }>(LATEST_TYPE_SQL, [
-    cmd.instanceId,
-    cmd.aggregateType,
-    cmd.aggregateId,
-  ]);
+  const { rows } = await db.query<{ event_type: string }>(LATEST_TYPE_SQL, [cmd.instanceId, cmd.aggregateType, cmd.aggregateId]);
   const type = rows[0]?.event_type;
   return type !== undefined && type !== 'user.removed' && type !== 'session.terminated';
 }

@@ -25,7 +25,7 @@ import type { Logger } from '../logger.js';
 import type { Attempt, AttemptControl, Loaded, Outcome, WriteBack } from './attempt.js';
 import { decide, type Decision, type Facts, type Failure } from './decide.js';
 import { deliver, type InstanceServices, lookFor, pickChannel } from './instance.js';
-import { buildMessage,type Built } from './message.js';
+import { buildMessage, type Built } from './message.js';
 import { sentEventFor } from './sent-events.js';
 
 /** The deployment's default channels; undefined when configured as `none`. */
@@ -54,8 +54,7 @@ interface Gathered {
   readonly failure?: Failure;
 }
 
-const kindOf = (request: NotificationRequest): 'email' | 'sms' =>
-  request.notificationType === NotificationType.email ? 'email' : 'sms';
+const kindOf = (request: NotificationRequest): 'email' | 'sms' => (request.notificationType === NotificationType.email ? 'email' : 'sms');
 
 /** Settings for the user's organisation, and the user (a retry's snapshot, else loaded). */
 async function gather(deps: PipelineDeps, attempt: Attempt): Promise<Gathered> {
@@ -110,7 +109,9 @@ export async function runAttempt(deps: PipelineDeps, loaded: Loaded, ctl: Attemp
     const facts: Facts = { ...base, loaded, settings: undefined, user: undefined, retryDelayMs: 0 };
     const decision = decide(facts);
     if (decision.kind === 'missing' || decision.kind === 'finished') return decision;
-    if (decision.kind !== 'cancel' || loaded.kind !== 'malformed') throw new Error(`unexpected decision ${decision.kind} for a ${loaded.kind} request`);
+    if (decision.kind !== 'cancel' || loaded.kind !== 'malformed') {
+      throw new Error(`unexpected decision ${decision.kind} for a ${loaded.kind} request`);
+    }
     return (await loaded.writeBack.cancel(decision.error))
       ? { kind: 'canceled', attempt: 0, channel: 'unknown', messageType: 'unknown', error: decision.error }
       : { kind: 'finished' };
@@ -142,7 +143,12 @@ export async function runAttempt(deps: PipelineDeps, loaded: Loaded, ctl: Attemp
   } catch (caught) {
     const error = coerceError(caught);
     logger.warn(
-      { err: { name: error.name, code: (error as { code?: unknown }).code }, attempt: attempt.number, maxAttempts: attempt.maxAttempts, durationMs: deps.now() - started },
+      {
+        err: { name: error.name, code: (error as { code?: unknown }).code },
+        attempt: attempt.number,
+        maxAttempts: attempt.maxAttempts,
+        durationMs: deps.now() - started,
+      },
       `send failed (attempt ${attempt.number} of ${attempt.maxAttempts})`,
     );
     decision = decide({ ...facts, hide: [built.args.Code], send: { ok: false, failure: { stage: 'send', error, released: ctl.released() } } });

@@ -105,11 +105,7 @@ function payloadFor(kind: SentPayloadKind, request: NotificationRequest, result:
  * handler for the trigger type. The target is the request's notification aggregate
  * (the session, for session triggers) or else the user.
  */
-export function sentEventFor(
-  instanceId: string,
-  request: NotificationRequest,
-  result: SendOutcome,
-): EventCommand | undefined {
+export function sentEventFor(instanceId: string, request: NotificationRequest, result: SendOutcome): EventCommand | undefined {
   const spec = SENT_EVENTS.get(request.eventType);
   if (!spec) return undefined;
   return {

@@ -15,7 +15,7 @@ import { HeraldError, isConcurrency, isDependency, publicError, sanitizeText } f
 import { nextBackoffMs } from '../queue/backoff.js';
 import type { RedisClient } from '../queue/connection.js';
 import type { NotificationJobData, QueueName } from '../queue/names.js';
-import { type Outcome, type ProcessDeps,processNotification } from './process.js';
+import { type Outcome, type ProcessDeps, processNotification } from './process.js';
 
 /** Thrown after notification.retry.requested is written; carries the delay it names. */
 export class RetryScheduledError extends HeraldError {
@@ -64,8 +64,7 @@ export function makeNotificationWorker(opts: {
       outcome = await processNotification(deps, job.data, {
         signal: AbortSignal.any(signals),
         released: () => cancel?.aborted === true,
-        markDelivered: (result) =>
-          job.updateData({ ...job.data, delivered: { at: new Date().toISOString(), ...result } }),
+        markDelivered: (result) => job.updateData({ ...job.data, delivered: { at: new Date().toISOString(), ...result } }),
       });
     } catch (err) {
       if (!isDependency(err) && !isConcurrency(err)) throw publicError(err);

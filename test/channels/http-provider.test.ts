@@ -8,7 +8,7 @@ import {
   zitadelJsonArgs,
 } from '../../src/channels/http-provider.js';
 import type { EmailMessage, SmsMessage } from '../../src/channels/types.js';
-import type { HeraldError} from '../../src/errors.js';
+import type { HeraldError } from '../../src/errors.js';
 import { isPermanent, isRateLimited, PermanentError } from '../../src/errors.js';
 import { parseEgressAllow } from '../../src/net/egress.js';
 import { sendContext, useCleanups } from '../helpers/channel-test.js';
@@ -44,11 +44,15 @@ const provider = (endpoint: string) => ({ endpoint, providerId: 'p-1', descripti
 
 describe('http provider body', () => {
   it('is ZITADEL’s shape: contextInfo, omitempty templateData, lowerCamel args', () => {
-    const body = buildHttpProviderBody(EMAIL, { id: 'p-1', description: 'my hook' }, {
-      eventType: 'notification.retry.requested',
-      templateData: { title: 'Hello', subject: 'Subj', text: 'Text', url: '', includeFooter: false, primaryColor: '#5282C1' },
-      args: { Code: '123456', DisplayName: 'Alice', Expiry: 300_000_000_000, LoginNames: null, OTP: undefined },
-    });
+    const body = buildHttpProviderBody(
+      EMAIL,
+      { id: 'p-1', description: 'my hook' },
+      {
+        eventType: 'notification.retry.requested',
+        templateData: { title: 'Hello', subject: 'Subj', text: 'Text', url: '', includeFooter: false, primaryColor: '#5282C1' },
+        args: { Code: '123456', DisplayName: 'Alice', Expiry: 300_000_000_000, LoginNames: null, OTP: undefined },
+      },
+    );
     expect(JSON.stringify(body)).toBe(
       JSON.stringify({
         contextInfo: {
@@ -63,7 +67,11 @@ describe('http provider body', () => {
   });
 
   it('leaves args out when there are none and names the phone for SMS', () => {
-    const body = buildHttpProviderBody(SMS, { id: 'p', description: '' }, { eventType: 'notification.requested', templateData: { text: 'x' }, args: {} });
+    const body = buildHttpProviderBody(
+      SMS,
+      { id: 'p', description: '' },
+      { eventType: 'notification.requested', templateData: { text: 'x' }, args: {} },
+    );
     expect(body).toEqual({
       contextInfo: { eventType: 'notification.requested', provider: { id: 'p', description: '' }, recipientPhoneNumber: '+41790000001' },
       templateData: { text: 'x' },
@@ -77,15 +85,22 @@ describe('http provider body', () => {
 });
 
 describe('http email provider channel', () => {
-  it('send POSTs ZITADEL\'s full body from the message\'s zitadel payload', async () => {
+  it("send POSTs ZITADEL's full body from the message's zitadel payload", async () => {
     const s = await sink();
     const channel = makeHttpEmailProviderChannel(provider(s.url));
-    await channel.send({ ...EMAIL, zitadel: { eventType: 'notification.requested', templateData: { subject: 'S', greeting: 'Hi' }, args: { Code: '1' } } }, ctx());
+    await channel.send(
+      { ...EMAIL, zitadel: { eventType: 'notification.requested', templateData: { subject: 'S', greeting: 'Hi' }, args: { Code: '1' } } },
+      ctx(),
+    );
     const req = await s.waitForRequest(1);
     expect(req.method).toBe('POST');
     expect(req.headers['content-type']).toBe('application/json');
     expect(JSON.parse(req.body)).toEqual({
-      contextInfo: { eventType: 'notification.requested', provider: { id: 'p-1', description: 'my hook' }, recipientEmailAddress: 'alice@example.com' },
+      contextInfo: {
+        eventType: 'notification.requested',
+        provider: { id: 'p-1', description: 'my hook' },
+        recipientEmailAddress: 'alice@example.com',
+      },
       templateData: { subject: 'S', greeting: 'Hi' },
       args: { code: '1' },
     });

@@ -173,10 +173,24 @@ describe('instance channels: other providers', () => {
 });
 
 describe('smtpServerFor', () => {
-  const base = { kind: 'smtp', id: '', description: '', user: 'u@x', password: 'p:ä/%', senderAddress: '', senderName: '', replyToAddress: '' } as const;
+  const base = {
+    kind: 'smtp',
+    id: '',
+    description: '',
+    user: 'u@x',
+    password: 'p:ä/%',
+    senderAddress: '',
+    senderName: '',
+    replyToAddress: '',
+  } as const;
   it('uses implicit TLS on 465, required STARTTLS elsewhere, and passes credentials as fields', () => {
     expect(smtpServerFor({ ...base, host: 'mail', port: 465, tls: true }, STRICT_EGRESS)).toEqual({
-      host: 'mail', port: 465, secure: true, requireTLS: false, auth: { user: 'u@x', pass: 'p:ä/%' }, egress: STRICT_EGRESS,
+      host: 'mail',
+      port: 465,
+      secure: true,
+      requireTLS: false,
+      auth: { user: 'u@x', pass: 'p:ä/%' },
+      egress: STRICT_EGRESS,
     });
     expect(smtpServerFor({ ...base, host: 'mail', port: 587, tls: true }, STRICT_EGRESS)).toMatchObject({ secure: false, requireTLS: true });
     const plain = smtpServerFor({ ...base, user: '', host: '::1', port: 25, tls: false }, STRICT_EGRESS);

@@ -27,13 +27,26 @@ const MESSAGE: EmailMessage = {
 };
 
 const TEMPLATE_DATA = {
-  Title: 'Welcome', PreHeader: '', Subject: 'Initialize user', Greeting: 'Hello Alice,', Text: 'Your code', URL: 'https://x.example/u',
-  ButtonText: 'Go', PrimaryColor: '#5469d4', BackgroundColor: '#fff', FontColor: '#000', LogoURL: '', FontURL: '',
-  FontFaceFamily: '', FontFamily: 'sans', IncludeFooter: false, FooterText: '',
+  Title: 'Welcome',
+  PreHeader: '',
+  Subject: 'Initialize user',
+  Greeting: 'Hello Alice,',
+  Text: 'Your code',
+  URL: 'https://x.example/u',
+  ButtonText: 'Go',
+  PrimaryColor: '#5469d4',
+  BackgroundColor: '#fff',
+  FontColor: '#000',
+  LogoURL: '',
+  FontURL: '',
+  FontFaceFamily: '',
+  FontFamily: 'sans',
+  IncludeFooter: false,
+  FooterText: '',
 } satisfies MailTemplateData;
 
 describe('one send per channel', () => {
-  it('deliver hands every channel the message with ZITADEL\'s payload on it', async () => {
+  it("deliver hands every channel the message with ZITADEL's payload on it", async () => {
     const seen: OutgoingMessage[] = [];
     const recorder: Channel<OutgoingMessage> = {
       name: 'recorder',

@@ -95,9 +95,7 @@ describe('outbox channel', () => {
     expect(file).toMatch(STAMP);
     expect(file?.endsWith('-298765432109876543-312345678901234568.json')).toBe(true);
     const record = JSON.parse(await readFile(path.join(dir, file ?? ''), 'utf8')) as Record<string, unknown>;
-    expect(Object.keys(record).sort()).toEqual(
-      ['createdAt', 'instanceId', 'messageType', 'notificationId', 'text', 'to'].sort(),
-    );
+    expect(Object.keys(record).sort()).toEqual(['createdAt', 'instanceId', 'messageType', 'notificationId', 'text', 'to'].sort());
     expect(record).toMatchObject({
       to: '+41791234567',
       text: 'Your one-time code is 654321',
@@ -130,9 +128,7 @@ describe('outbox channel', () => {
   it('writes atomically: no temp files remain, and an aborted send leaves nothing', async () => {
     const dir = await freshDir('atomic');
     const channel = makeOutboxChannel({ dir, logger });
-    await Promise.all(
-      Array.from({ length: 10 }, (_, i) => channel.send({ ...sms, notificationId: `n${i}` }, ctx())),
-    );
+    await Promise.all(Array.from({ length: 10 }, (_, i) => channel.send({ ...sms, notificationId: `n${i}` }, ctx())));
     const files = await readdir(dir);
     expect(files).toHaveLength(10);
     expect(files.filter((f) => f.startsWith('.') || f.endsWith('.tmp'))).toEqual([]);

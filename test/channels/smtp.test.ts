@@ -32,10 +32,7 @@ const ctx = sendContext;
 
 const cleanups = useCleanups();
 
-async function setup(
-  sinkOpts: SmtpSinkOptions = {},
-  from: string | null = FROM,
-): Promise<{ sink: SmtpSink; channel: Channel<EmailMessage> }> {
+async function setup(sinkOpts: SmtpSinkOptions = {}, from: string | null = FROM): Promise<{ sink: SmtpSink; channel: Channel<EmailMessage> }> {
   const sink = await startSmtpSink(sinkOpts);
   cleanups.push(() => sink.close());
   const channel = makeSmtpChannel({ url: sink.url, logger, ...(from === null ? {} : { from }) });

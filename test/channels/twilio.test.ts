@@ -90,7 +90,7 @@ describe('twilio channel: error mapping', () => {
     expect(isRateLimited(await channel.send(SMS, ctx()).catch((e: unknown) => e))).toBe(true);
   });
 
-  it('maps other 4xx to PermanentError without echoing Twilio\'s message', async () => {
+  it("maps other 4xx to PermanentError without echoing Twilio's message", async () => {
     const { channel } = await setup({
       failWith: () => ({ status: 400, code: 21211, message: "The 'To' number +41790000001 is not valid" }),
     });

@@ -35,7 +35,14 @@ describe('herald_backlog', () => {
     const [a, b, c] = seeded;
     await insertZitadelEvents(h.db.pool, [
       { instanceId, aggregateType: 'notification', aggregateId: a!.aggregateId, eventType: 'notification.sent', owner: 'o', payload: {} },
-      { instanceId, aggregateType: 'notification', aggregateId: b!.aggregateId, eventType: 'notification.canceled', owner: 'o', payload: { error: 'x' } },
+      {
+        instanceId,
+        aggregateType: 'notification',
+        aggregateId: b!.aggregateId,
+        eventType: 'notification.canceled',
+        owner: 'o',
+        payload: { error: 'x' },
+      },
       { instanceId, aggregateType: 'notification', aggregateId: c!.aggregateId, eventType: 'notification.retry.requested', owner: 'o', payload: {} },
     ]);
     expect(await selectUnfinishedNotifications(h.db.pool, 5 * 60_000)).toBe(10);

@@ -62,17 +62,23 @@ describe('connections per process', () => {
       const herald = await h.start(cfg, c.roles, { producerLoops: true, http: { host: '127.0.0.1' } });
       try {
         const expected = [...c.redis].sort();
-        const names = await waitUntil(async () => {
-          const n = await redisNames();
-          return n.length >= expected.length ? n : undefined;
-        }, { what: 'herald connections in CLIENT LIST' });
+        const names = await waitUntil(
+          async () => {
+            const n = await redisNames();
+            return n.length >= expected.length ? n : undefined;
+          },
+          { what: 'herald connections in CLIENT LIST' },
+        );
         expect(names).toEqual(expected);
         // The producer holds one connection for LISTEN; everything else comes from the pool
         // (max(10, Workers + RetryWorkers + 4)) and only while in use.
-        const pg = await waitUntil(async () => {
-          const p = await pgConnections();
-          return p.listening === c.listen ? p : undefined;
-        }, { what: `${c.listen} LISTEN connection(s)` });
+        const pg = await waitUntil(
+          async () => {
+            const p = await pgConnections();
+            return p.listening === c.listen ? p : undefined;
+          },
+          { what: `${c.listen} LISTEN connection(s)` },
+        );
         expect(pg.total).toBeLessThanOrEqual(Math.max(10, workers + cfg.notifications.retryWorkers + 4));
       } finally {
         await herald.stop();

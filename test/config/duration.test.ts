@@ -73,12 +73,9 @@ describe('formatGoDuration', () => {
     expect(formatGoDuration(ms)).toBe(text);
   });
 
-  it.each(['1h2m3.5s', '5m0s', '1.5s', '250ms', '0s', '10µs', '5ns', '1h0m0s', '-2m3s'])(
-    'round-trips %s',
-    (text) => {
-      expect(formatGoDuration(parseGoDuration(text))).toBe(text);
-    },
-  );
+  it.each(['1h2m3.5s', '5m0s', '1.5s', '250ms', '0s', '10µs', '5ns', '1h0m0s', '-2m3s'])('round-trips %s', (text) => {
+    expect(formatGoDuration(parseGoDuration(text))).toBe(text);
+  });
 
   it('rejects non-finite values', () => {
     expect(() => formatGoDuration(Number.POSITIVE_INFINITY)).toThrow(RangeError);

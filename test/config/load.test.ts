@@ -173,9 +173,7 @@ describe('settings are read', () => {
   });
 
   it('warns about unknown HERALD_* variables, which are likely typos', () => {
-    expect(load({ HERALD_DASHBOARD_PASWORD: 'x' }).warnings).toEqual([
-      'HERALD_DASHBOARD_PASWORD: unknown variable, ignored',
-    ]);
+    expect(load({ HERALD_DASHBOARD_PASWORD: 'x' }).warnings).toEqual(['HERALD_DASHBOARD_PASWORD: unknown variable, ignored']);
   });
 });
 
@@ -188,11 +186,7 @@ describe('errors name the variable', () => {
     ['bad email provider', { HERALD_EMAIL_PROVIDER: 'ses' }, 'HERALD_EMAIL_PROVIDER="ses": must be one of smtp'],
     ['bad sms provider', { HERALD_SMS_PROVIDER: 'twilio' }, 'HERALD_SMS_PROVIDER="twilio": must be one of sns'],
     ['smtp without SMTP_URL', { HERALD_EMAIL_PROVIDER: 'smtp' }, 'HERALD_EMAIL_PROVIDER="smtp": needs SMTP_URL'],
-    [
-      'email webhook without URL',
-      { HERALD_EMAIL_PROVIDER: 'webhook' },
-      'HERALD_EMAIL_PROVIDER="webhook": needs HERALD_WEBHOOK_URL',
-    ],
+    ['email webhook without URL', { HERALD_EMAIL_PROVIDER: 'webhook' }, 'HERALD_EMAIL_PROVIDER="webhook": needs HERALD_WEBHOOK_URL'],
     ['sms webhook without URL', { HERALD_SMS_PROVIDER: 'webhook' }, 'HERALD_SMS_PROVIDER="webhook": needs HERALD_WEBHOOK_URL'],
     ['non-http webhook', { HERALD_WEBHOOK_URL: 'ftp://x/y' }, 'HERALD_WEBHOOK_URL="ftp://x/y": must be an http://'],
     ['sender id too long', { HERALD_SNS_SENDER_ID: 'HeraldNotify1' }, 'HERALD_SNS_SENDER_ID="HeraldNotify1": must be 1-11 letters'],
@@ -242,11 +236,7 @@ describe('errors name the variable', () => {
 
   it('reports every problem in one error', () => {
     const message = problem({ HERALD_HTTP_PORT: 'x', LOG_LEVEL: 'loud', ZITADEL_NOTIFICATIONS_MAXTTL: '-1s' });
-    expect(message.split('; ').map((p) => p.split(/[=:]/)[0])).toEqual([
-      'ZITADEL_NOTIFICATIONS_MAXTTL',
-      'HERALD_HTTP_PORT',
-      'LOG_LEVEL',
-    ]);
+    expect(message.split('; ').map((p) => p.split(/[=:]/)[0])).toEqual(['ZITADEL_NOTIFICATIONS_MAXTTL', 'HERALD_HTTP_PORT', 'LOG_LEVEL']);
   });
 });
 
@@ -268,8 +258,6 @@ describe('the YAML file', () => {
   });
 
   it('a top level that is not a mapping', () => {
-    expect(problem({ HERALD_CONFIG: '/list.yaml' }, () => '- a\n- b\n')).toBe(
-      'HERALD_CONFIG="/list.yaml": the file is not a YAML mapping',
-    );
+    expect(problem({ HERALD_CONFIG: '/list.yaml' }, () => '- a\n- b\n')).toBe('HERALD_CONFIG="/list.yaml": the file is not a YAML mapping');
   });
 });

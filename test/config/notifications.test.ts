@@ -242,16 +242,11 @@ describe('Notifications errors', () => {
   });
 
   it('an invalid value overridden by env is not used and not reported', () => {
-    expect(load({ ZITADEL_NOTIFICATIONS_MAXTTL: '1m' }, 'Notifications:\n  MaxTtl: nope\n').notifications.maxTtlMs).toBe(
-      60_000,
-    );
+    expect(load({ ZITADEL_NOTIFICATIONS_MAXTTL: '1m' }, 'Notifications:\n  MaxTtl: nope\n').notifications.maxTtlMs).toBe(60_000);
   });
 
   it('reports every problem at once, joined with "; "', () => {
-    const message = problem(
-      { ZITADEL_NOTIFICATIONS_MAXTTL: '-5s', ZITADEL_NOTIFICATIONS_BULKLIMIT: 'x' },
-      'Notifications:\n  Bogus: 1\n',
-    );
+    const message = problem({ ZITADEL_NOTIFICATIONS_MAXTTL: '-5s', ZITADEL_NOTIFICATIONS_BULKLIMIT: 'x' }, 'Notifications:\n  Bogus: 1\n');
     expect(message.split('; ')).toHaveLength(3);
     expect(message).toContain('ZITADEL_NOTIFICATIONS_MAXTTL');
     expect(message).toContain('ZITADEL_NOTIFICATIONS_BULKLIMIT');

@@ -6,7 +6,15 @@ import type { MailTemplateData } from '../../src/content/types.js';
 import { isPermanent } from '../../src/errors.js';
 
 const ARGS = { Code: 'K7Q9ZX', DisplayName: 'Ada', PreferredLoginName: 'ada', UserName: 'ada' };
-const TEXTS = { title: 'Welcome', preHeader: 'Init', subject: 'Init user', greeting: 'Hello Ada,', text: 'Your code is 123', buttonText: 'Finish', footer: '' };
+const TEXTS = {
+  title: 'Welcome',
+  preHeader: 'Init',
+  subject: 'Init user',
+  greeting: 'Hello Ada,',
+  text: 'Your code is 123',
+  buttonText: 'Finish',
+  footer: '',
+};
 
 function data(over: Partial<MailTemplateData> = {}): MailTemplateData {
   return { ...mailTemplateData(TEXTS, 'https://auth.example.com/init?code=123&user=7', undefined), ...over };
@@ -133,7 +141,9 @@ describe('custom mail template (Go html/template)', () => {
       mailTemplate: '<html><body><a href="{{.URL}}" style="color:{{.PrimaryColor}}">{{.ButtonText}}</a><img src="{{.LogoURL}}"></body></html>',
     });
     if (out.kind !== 'email') throw new Error('expected an email');
-    expect(out.html).toMatch(/^<html><body><a href="https:\/\/auth\.example\.com\/init\?code=[^"]+" style="color:#123456">[^<]+<\/a><img src="https:\/\/a\.example\/logo\.png"><\/body><\/html>$/);
+    expect(out.html).toMatch(
+      /^<html><body><a href="https:\/\/auth\.example\.com\/init\?code=[^"]+" style="color:#123456">[^<]+<\/a><img src="https:\/\/a\.example\/logo\.png"><\/body><\/html>$/,
+    );
     expect(out.text).toContain('https://auth.example.com/init?code=');
     expect(out.templateData).toMatchObject({ PrimaryColor: '#123456', LogoURL: 'https://a.example/logo.png', IncludeFooter: false });
   });

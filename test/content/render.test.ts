@@ -12,14 +12,7 @@ const CODE = 'K7Q2XZ';
 
 const SMS_TYPES: ReadonlySet<MessageType> = new Set(['VerifyPhone', 'VerifySMSOTP']);
 /** Types whose default text shows the code (the others carry it in the link only). */
-const CODE_IN_TEXT: ReadonlySet<MessageType> = new Set([
-  'InitCode',
-  'PasswordReset',
-  'VerifyEmail',
-  'VerifyPhone',
-  'VerifySMSOTP',
-  'VerifyEmailOTP',
-]);
+const CODE_IN_TEXT: ReadonlySet<MessageType> = new Set(['InitCode', 'PasswordReset', 'VerifyEmail', 'VerifyPhone', 'VerifySMSOTP', 'VerifyEmailOTP']);
 
 function argsFor(type: MessageType, userOverrides = {}) {
   return buildArgs({
@@ -135,14 +128,11 @@ describe('renderMessage: escaping and injection', () => {
     expect(out.subject).toBe('Hi Ada Bcc: evil@example.com');
   });
 
-  it.each(['javascript:alert({{.Code}})', ' JavaScript:alert(1)', 'java\tscript:alert(1)', 'data:text/html,x'])(
-    'never links %j',
-    (urlTemplate) => {
-      const out = email({ messageType: 'InitCode', urlTemplate });
-      expect(out.html).toContain('href="#"');
-      expect(out.html).not.toMatch(/href="[^#]/);
-    },
-  );
+  it.each(['javascript:alert({{.Code}})', ' JavaScript:alert(1)', 'java\tscript:alert(1)', 'data:text/html,x'])('never links %j', (urlTemplate) => {
+    const out = email({ messageType: 'InitCode', urlTemplate });
+    expect(out.html).toContain('href="#"');
+    expect(out.html).not.toMatch(/href="[^#]/);
+  });
 
   it('ignores branding values that could break out of CSS or attributes', () => {
     const out = email({

@@ -11,8 +11,7 @@ import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { cryptoValue, goUrlBase64, MASTERKEY, STORED_USER_KEY, USER_KEY, VECTOR_IV, VECTORS } from './vectors.js';
 
 // The DDL as ZITADEL's setup creates it (crypto.md).
-const DDL =
-  'CREATE SCHEMA system; CREATE TABLE system.encryption_keys (id TEXT NOT NULL PRIMARY KEY, key TEXT NOT NULL)';
+const DDL = 'CREATE SCHEMA system; CREATE TABLE system.encryption_keys (id TEXT NOT NULL PRIMARY KEY, key TEXT NOT NULL)';
 
 let db: TestDatabase;
 let noTable: TestDatabase;
@@ -102,9 +101,7 @@ describe('keyring with ZITADEL_MASTERKEY', () => {
     const q = counting();
     const keyring = makeKeyring({ masterkey: MASTERKEY }, q.db, undefined, { clock, minReloadIntervalMs: 3000 });
     await keyring.load();
-    const flood = Array.from({ length: 25 }, (_, i) =>
-      keyring.decryptString(cryptoValue(VECTORS[0].crypted, `bogus${i}`)).catch((e: unknown) => e),
-    );
+    const flood = Array.from({ length: 25 }, (_, i) => keyring.decryptString(cryptoValue(VECTORS[0].crypted, `bogus${i}`)).catch((e: unknown) => e));
     const errors = await Promise.all(flood);
     expect(errors.every((e) => (e as { code?: string }).code === 'CRYPTO_KEY_NOT_FOUND')).toBe(true);
     expect((errors[7] as Error).message).toContain('"bogus7"');
@@ -128,7 +125,12 @@ describe('keyring with ZITADEL_MASTERKEY', () => {
     await keyring.load();
 
     const warned = lines.map((l) => JSON.parse(l) as { level: number; keyId?: string });
-    expect(warned.filter((l) => l.level === 40).map((l) => l.keyId).sort()).toEqual(['notBase64', 'shortKey']);
+    expect(
+      warned
+        .filter((l) => l.level === 40)
+        .map((l) => l.keyId)
+        .sort(),
+    ).toEqual(['notBase64', 'shortKey']);
     const log = lines.join('\n');
     for (const secret of [MASTERKEY, USER_KEY, STORED_USER_KEY, wrongLength, 'this is not base64!']) {
       expect(log).not.toContain(secret);

@@ -72,9 +72,7 @@ describe('keyring with HERALD_ENCRYPTION_KEYS', () => {
   });
 
   it('rejects a hashed value (CryptoType 1) as CRYPTO_HASHED', async () => {
-    expect((await failure({ CryptoType: 1, Algorithm: 'bcrypt', KeyID: '', Crypted: 'JDJh' })).code).toBe(
-      'CRYPTO_HASHED',
-    );
+    expect((await failure({ CryptoType: 1, Algorithm: 'bcrypt', KeyID: '', Crypted: 'JDJh' })).code).toBe('CRYPTO_HASHED');
   });
 
   it('rejects another algorithm as CRYPTO_ALGORITHM', async () => {

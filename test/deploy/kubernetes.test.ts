@@ -46,9 +46,7 @@ const rendered = renderAll();
 /** Every object of every generated file, read back from disk. */
 const docs: { file: string; doc: Doc }[] = [...rendered.keys()]
   .filter((f) => !f.endsWith('kustomization.yaml') && !f.endsWith('prometheus-adapter-values.yaml'))
-  .flatMap((file) =>
-    parseAllDocuments(readFileSync(path.join(DIR, file), 'utf8')).map((d) => ({ file, doc: d.toJS() as Doc })),
-  );
+  .flatMap((file) => parseAllDocuments(readFileSync(path.join(DIR, file), 'utf8')).map((d) => ({ file, doc: d.toJS() as Doc })));
 const find = (kind: string, name: string): Doc => {
   const d = docs.find((x) => x.doc.kind === kind && x.doc.metadata.name === name)?.doc;
   if (!d) throw new Error(`no ${kind} ${name}`);
@@ -113,7 +111,10 @@ describe('deploy/kubernetes', () => {
       const mounts = c.volumeMounts ?? [];
       expect(mounts.map((m) => m.mountPath).sort(), name).toEqual([cfg.outboxDir, '/tmp'].sort());
       for (const m of mounts) expect(volumes.get(m.name)?.emptyDir, `${name} ${m.name}`).toBeDefined();
-      expect(c.envFrom?.map((e) => e.configMapRef?.name ?? e.secretRef?.name), name).toEqual(['herald-config', 'herald-secrets']);
+      expect(
+        c.envFrom?.map((e) => e.configMapRef?.name ?? e.secretRef?.name),
+        name,
+      ).toEqual(['herald-config', 'herald-secrets']);
       // Arguments are herald commands and roles it knows.
       const roles = (c.args ?? []).filter((_, i, a) => a[i - 1] === '--role');
       for (const r of roles) expect(ROLES as readonly string[], name).toContain(r);

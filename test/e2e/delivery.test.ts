@@ -125,7 +125,10 @@ describe('delivery', () => {
   });
 
   it('cancels permanent failures while other mail keeps flowing', async () => {
-    const { sink, herald } = await run({}, { failWith: (_n, mail) => (mail.envelope.to.includes('bounce@example.com') ? { code: 550, message: 'no such user' } : undefined) });
+    const { sink, herald } = await run(
+      {},
+      { failWith: (_n, mail) => (mail.envelope.to.includes('bounce@example.com') ? { code: 550, message: 'no such user' } : undefined) },
+    );
     const instanceId = newId();
     const good = await seedUser(h.db.pool, { instanceId, email: 'good@example.com' });
     const bouncing = await seedUser(h.db.pool, { instanceId, email: 'bounce@example.com' });
@@ -135,7 +138,9 @@ describe('delivery', () => {
       bounce: await requestNotification(h.db.pool, bouncing),
       unknownUser: await requestNotification(h.db.pool, ghost),
       noAddress: await requestNotification(h.db.pool, unverified),
-      unknownKey: await requestNotification(h.db.pool, good, { code: { CryptoType: 0, Algorithm: 'aes', KeyID: 'nope', Crypted: 'AAECAwQFBgcICQoLDA0OD1Qru7aOPw==' } }),
+      unknownKey: await requestNotification(h.db.pool, good, {
+        code: { CryptoType: 0, Algorithm: 'aes', KeyID: 'nope', Crypted: 'AAECAwQFBgcICQoLDA0OD1Qru7aOPw==' },
+      }),
       good: await requestNotification(h.db.pool, good),
     };
     await herald.producer?.tickRequests();
@@ -164,7 +169,14 @@ describe('delivery', () => {
     const user = await seedUser(h.db.pool, { instanceId });
     const id = newId();
     await insertZitadelEvents(h.db.pool, [
-      { instanceId, aggregateType: 'notification', aggregateId: id, eventType: 'notification.requested', owner: user.orgId, payload: { request: requestFor(user) } },
+      {
+        instanceId,
+        aggregateType: 'notification',
+        aggregateId: id,
+        eventType: 'notification.requested',
+        owner: user.orgId,
+        payload: { request: requestFor(user) },
+      },
       { instanceId, aggregateType: 'notification', aggregateId: id, eventType: 'notification.sent', owner: user.orgId, payload: {} },
     ]);
     await herald.producer?.tickRequests();
@@ -181,14 +193,39 @@ describe('delivery', () => {
     const id = newId();
     const request = requestFor(user, { eventType: 'user.human.password.code.added', messageType: 'PasswordReset' }, '424242');
     const snapshot = {
-      ID: user.userId, CreationDate: new Date().toISOString(), ChangeDate: new Date().toISOString(), ResourceOwner: user.orgId,
-      Sequence: 2, State: 1, Type: 1, Username: 'snap', LoginNames: ['snap'], PreferredLoginName: 'snap', FirstName: 'Snap',
-      LastName: 'Shot', NickName: '', DisplayName: 'Snap Shot', AvatarKey: '', PreferredLanguage: 'de', Gender: 0,
-      LastEmail: 'snapshot@example.com', VerifiedEmail: 'snapshot@example.com', LastPhone: '', VerifiedPhone: '', PasswordSet: true,
+      ID: user.userId,
+      CreationDate: new Date().toISOString(),
+      ChangeDate: new Date().toISOString(),
+      ResourceOwner: user.orgId,
+      Sequence: 2,
+      State: 1,
+      Type: 1,
+      Username: 'snap',
+      LoginNames: ['snap'],
+      PreferredLoginName: 'snap',
+      FirstName: 'Snap',
+      LastName: 'Shot',
+      NickName: '',
+      DisplayName: 'Snap Shot',
+      AvatarKey: '',
+      PreferredLanguage: 'de',
+      Gender: 0,
+      LastEmail: 'snapshot@example.com',
+      VerifiedEmail: 'snapshot@example.com',
+      LastPhone: '',
+      VerifiedPhone: '',
+      PasswordSet: true,
     };
     await insertZitadelEvents(h.db.pool, [
       { instanceId, aggregateType: 'notification', aggregateId: id, eventType: 'notification.requested', owner: user.orgId, payload: { request } },
-      { instanceId, aggregateType: 'notification', aggregateId: id, eventType: 'notification.retry.requested', owner: user.orgId, payload: { request, error: 'smtp down', notifyUser: snapshot, backOff: 0 } },
+      {
+        instanceId,
+        aggregateType: 'notification',
+        aggregateId: id,
+        eventType: 'notification.retry.requested',
+        owner: user.orgId,
+        payload: { request, error: 'smtp down', notifyUser: snapshot, backOff: 0 },
+      },
     ]);
     await herald.producer?.tickRetries();
     const [mail] = await sink.waitFor(1);

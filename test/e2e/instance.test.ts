@@ -54,7 +54,10 @@ async function startAuthSink() {
       stream.on('data', (c: Buffer) => chunks.push(c));
       stream.on('end', () => {
         const [user = '', pass = ''] = String(session.user).split('\u0000');
-        const envelope = { from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '', to: session.envelope.rcptTo.map((r) => r.address) };
+        const envelope = {
+          from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
+          to: session.envelope.rcptTo.map((r) => r.address),
+        };
         messages.push({ ...parseMail(Buffer.concat(chunks).toString('utf8'), envelope), auth: { user, pass } });
         callback();
       });
@@ -77,7 +80,16 @@ type AuthSink = Awaited<ReturnType<typeof startAuthSink>>;
 async function startPipeline(db: TestDatabase, env: Record<string, string>, twilioBaseUrl: string) {
   const prefix = testPrefix();
   // The instances' SMTP servers and HTTP endpoints run on 127.0.0.1: allowed as an operator allows a relay.
-  const cfg = loadConfig({ DATABASE_URL: db.url, REDIS_URL, HERALD_QUEUE_PREFIX: prefix, HERALD_ENCRYPTION_KEYS: KEYS, LOG_LEVEL: 'silent', HERALD_EGRESS_ALLOW: '127.0.0.1/32', ZITADEL_NOTIFICATIONS_WORKERS: '4', ...env });
+  const cfg = loadConfig({
+    DATABASE_URL: db.url,
+    REDIS_URL,
+    HERALD_QUEUE_PREFIX: prefix,
+    HERALD_ENCRYPTION_KEYS: KEYS,
+    LOG_LEVEL: 'silent',
+    HERALD_EGRESS_ALLOW: '127.0.0.1/32',
+    ZITADEL_NOTIFICATIONS_WORKERS: '4',
+    ...env,
+  });
   let instanceChannels: InstanceChannels | undefined;
   const herald = await startHerald(cfg, ['producer', 'worker'], silent, {
     // A console change must apply to the very next notification here, not within a second.
@@ -100,8 +112,16 @@ async function startPipeline(db: TestDatabase, env: Record<string, string>, twil
 }
 type Pipeline = Awaited<ReturnType<typeof startPipeline>>;
 
-const on = (instanceId: string, aggregateType: string, aggregateId: string) =>
-  (eventType: string, payload?: unknown): ZitadelEvent => ({ instanceId, aggregateType, aggregateId, owner: aggregateType === 'instance' ? instanceId : aggregateId, eventType, payload });
+const on =
+  (instanceId: string, aggregateType: string, aggregateId: string) =>
+  (eventType: string, payload?: unknown): ZitadelEvent => ({
+    instanceId,
+    aggregateType,
+    aggregateId,
+    owner: aggregateType === 'instance' ? instanceId : aggregateId,
+    eventType,
+    payload,
+  });
 
 let db: TestDatabase;
 let twilio: TwilioEndpoint;
@@ -152,7 +172,14 @@ async function request(user: DemoUser, over: Record<string, unknown> = {}): Prom
     ...over,
   };
   await insertZitadelEvents(db.pool, [
-    { instanceId: user.instanceId, aggregateType: 'notification', aggregateId, owner: user.orgId, eventType: 'notification.requested', payload: { request: req } },
+    {
+      instanceId: user.instanceId,
+      aggregateType: 'notification',
+      aggregateId,
+      owner: user.orgId,
+      eventType: 'notification.requested',
+      payload: { request: req },
+    },
   ]);
   return aggregateId;
 }
@@ -181,14 +208,29 @@ describe('per-instance providers, branding and login names', () => {
     const B = on(b, 'instance', b);
     const orgA = on(a, 'org', userA.orgId);
     const orgB = on(b, 'org', userB.orgId);
-    const template = Buffer.from('<html><body style="color:{{.FontColor}}"><h1>{{.Title}}</h1><a href="{{.URL}}" style="background:{{.PrimaryColor}}">{{.ButtonText}}</a>{{if .LogoURL}}<img src="{{.LogoURL}}">{{end}}</body></html>').toString('base64');
+    const template = Buffer.from(
+      '<html><body style="color:{{.FontColor}}"><h1>{{.Title}}</h1><a href="{{.URL}}" style="background:{{.PrimaryColor}}">{{.ButtonText}}</a>{{if .LogoURL}}<img src="{{.LogoURL}}">{{end}}</body></html>',
+    ).toString('base64');
     await insertZitadelEvents(db.pool, [
       A('instance.added', { name: 'A' }),
       A('instance.domain.primary.set', { domain: 'a.example' }),
       // Legacy config (empty id, active at once); the password arrives with password.changed.
-      A('instance.smtp.config.added', { host: `127.0.0.1:${sinkA!.port}`, user: 'user-a', senderAddress: 'no-reply@a.example', senderName: 'Instance A', replyToAddress: 'help@a.example', password: encryptCode('old', 'smtpKey', SMTP_KEY) }),
+      A('instance.smtp.config.added', {
+        host: `127.0.0.1:${sinkA!.port}`,
+        user: 'user-a',
+        senderAddress: 'no-reply@a.example',
+        senderName: 'Instance A',
+        replyToAddress: 'help@a.example',
+        password: encryptCode('old', 'smtpKey', SMTP_KEY),
+      }),
       A('instance.smtp.config.password.changed', { password: encryptCode('pass-a', 'smtpKey', SMTP_KEY) }),
-      A('instance.sms.configtwilio.added', { id: 'tw-a', sid: 'ACaaaa', token: encryptCode('tok-a', 'smsKey', SMS_KEY), senderNumber: '+15550000000', verifyServiceSid: 'VAaaaa' }),
+      A('instance.sms.configtwilio.added', {
+        id: 'tw-a',
+        sid: 'ACaaaa',
+        token: encryptCode('tok-a', 'smsKey', SMS_KEY),
+        senderNumber: '+15550000000',
+        verifyServiceSid: 'VAaaaa',
+      }),
       A('instance.sms.configactivated', { id: 'tw-a' }),
       A('instance.policy.label.added', { primaryColor: '#aa0000', fontColor: '#0a0a0a' }),
       A('instance.policy.label.logo.added', { storeKey: 'logo-a.png' }),
@@ -199,7 +241,13 @@ describe('per-instance providers, branding and login names', () => {
       orgA('org.domain.verified', { domain: 'org-a.example' }),
       orgA('org.domain.primary.set', { domain: 'org-a.example' }),
       B('instance.added', { name: 'B' }),
-      B('instance.smtp.config.added', { id: 'smtp-b', host: `127.0.0.1:${sinkB!.port}`, user: 'user-b', senderAddress: 'no-reply@b.example', password: encryptCode('pass-b', 'smtpKey', SMTP_KEY) }),
+      B('instance.smtp.config.added', {
+        id: 'smtp-b',
+        host: `127.0.0.1:${sinkB!.port}`,
+        user: 'user-b',
+        senderAddress: 'no-reply@b.example',
+        password: encryptCode('pass-b', 'smtpKey', SMTP_KEY),
+      }),
       B('instance.smtp.config.activated', { id: 'smtp-b' }),
       B('instance.smtp.config.http.added', { id: 'http-b', description: 'hook', endpoint: `${hooks.url}/email-b` }),
       B('instance.smtp.config.activated', { id: 'http-b' }),
@@ -214,7 +262,12 @@ describe('per-instance providers, branding and login names', () => {
       orgB('org.domain.verified', { domain: 'org-b.example' }),
     ]);
 
-    const ids = { mailA: await request(userA), smsA: await smsRequest(userA), mailB: await request(userB, { triggeredAtOrigin: 'https://login.b.example' }), smsB: await smsRequest(userB) };
+    const ids = {
+      mailA: await request(userA),
+      smsA: await smsRequest(userA),
+      mailB: await request(userB, { triggeredAtOrigin: 'https://login.b.example' }),
+      smsB: await smsRequest(userB),
+    };
     await p.producer.tickRequests();
     for (const [key, id] of Object.entries(ids)) expect(await finished(key.endsWith('A') ? a : b, id), key).toBe('notification.sent');
 
@@ -242,12 +295,22 @@ describe('per-instance providers, branding and login names', () => {
 
     // B: the HTTP providers get ZITADEL's body; the org's label policy wins over the instance's.
     await waitUntil(() => hooks.requests.length >= 2, { what: 'two provider posts' });
-    const posted = (path: string) => JSON.parse(hooks.requests.find((r) => r.path === path)?.body ?? 'null') as {
-      contextInfo: Record<string, unknown>; templateData: Record<string, unknown>; args: Record<string, unknown>;
-    };
+    const posted = (path: string) =>
+      JSON.parse(hooks.requests.find((r) => r.path === path)?.body ?? 'null') as {
+        contextInfo: Record<string, unknown>;
+        templateData: Record<string, unknown>;
+        args: Record<string, unknown>;
+      };
     const emailB = posted('/hook/email-b');
-    expect(emailB.contextInfo).toEqual({ eventType: 'notification.requested', provider: { id: 'http-b', description: 'hook' }, recipientEmailAddress: userB.email });
-    expect(emailB.templateData).toMatchObject({ primaryColor: '#b0b0b0', url: `https://login.b.example/ui/login/user/init?userID=${userB.userId}&code=K7Q9ZX` });
+    expect(emailB.contextInfo).toEqual({
+      eventType: 'notification.requested',
+      provider: { id: 'http-b', description: 'hook' },
+      recipientEmailAddress: userB.email,
+    });
+    expect(emailB.templateData).toMatchObject({
+      primaryColor: '#b0b0b0',
+      url: `https://login.b.example/ui/login/user/init?userID=${userB.userId}&code=K7Q9ZX`,
+    });
     // No domain policy in B: the bare user name.
     expect(emailB.args).toMatchObject({ code: 'K7Q9ZX', preferredLoginName: `user${userB.userId}`, userID: userB.userId });
     const smsB = posted('/hook/sms-b');
@@ -303,21 +366,45 @@ describe('per-instance providers, branding and login names', () => {
     const userOwn = await seedUser(db.pool, { instanceId: own });
     const userBare = await seedUser(db.pool, { instanceId: bare });
     await insertZitadelEvents(db.pool, [
-      on(own, 'instance', own)('instance.smtp.config.added', { id: 's', host: `127.0.0.1:${instanceSink!.port}`, user: 'own', senderAddress: 'no-reply@own.example', password: encryptCode('own-pass', 'smtpKey', SMTP_KEY) }),
+      on(
+        own,
+        'instance',
+        own,
+      )('instance.smtp.config.added', {
+        id: 's',
+        host: `127.0.0.1:${instanceSink!.port}`,
+        user: 'own',
+        senderAddress: 'no-reply@own.example',
+        password: encryptCode('own-pass', 'smtpKey', SMTP_KEY),
+      }),
       on(own, 'instance', own)('instance.smtp.config.activated', { id: 's' }),
     ]);
     const broken = newId();
     const userBroken = await seedUser(db.pool, { instanceId: broken });
     await insertZitadelEvents(db.pool, [
       // An active provider whose secret herald cannot decrypt cancels; it never falls back.
-      on(broken, 'instance', broken)('instance.smtp.config.added', { id: 's', host: `127.0.0.1:${instanceSink!.port}`, senderAddress: 'x@broken.example', password: encryptCode('p', 'unknownKey', SMTP_KEY) }),
+      on(
+        broken,
+        'instance',
+        broken,
+      )('instance.smtp.config.added', {
+        id: 's',
+        host: `127.0.0.1:${instanceSink!.port}`,
+        senderAddress: 'x@broken.example',
+        password: encryptCode('p', 'unknownKey', SMTP_KEY),
+      }),
       on(broken, 'instance', broken)('instance.smtp.config.activated', { id: 's' }),
       // The notification policy turns password change mails off (passwordChange omitted = false).
       on(bare, 'instance', bare)('instance.policy.notification.added', {}),
     ]);
     const ids = [await request(userOwn), await request(userBare)];
     const brokenId = await request(userBroken);
-    const passwordChange = await request(userBare, { eventType: 'user.human.password.changed', messageType: 'PasswordChange', urlTemplate: '', code: undefined });
+    const passwordChange = await request(userBare, {
+      eventType: 'user.human.password.changed',
+      messageType: 'PasswordChange',
+      urlTemplate: '',
+      code: undefined,
+    });
     await p.producer.tickRequests();
     expect(await finished(own, ids[0]!)).toBe('notification.sent');
     expect(await finished(bare, ids[1]!)).toBe('notification.sent');

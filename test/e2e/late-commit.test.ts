@@ -44,7 +44,14 @@ it('delivers an event that commits late with a lower position, without the sweep
     );
     // B is written and committed after A took its position.
     await insertZitadelEvents(h.db.pool, [
-      { instanceId, aggregateType: 'notification', aggregateId: late, eventType: 'notification.requested', owner: user.orgId, payload: { request: requestFor(user, {}, 'LATE22') } },
+      {
+        instanceId,
+        aggregateType: 'notification',
+        aggregateId: late,
+        eventType: 'notification.requested',
+        owner: user.orgId,
+        payload: { request: requestFor(user, {}, 'LATE22') },
+      },
     ]);
     const positions = await h.db.pool.query<{ aggregate_id: string }>(
       `SELECT aggregate_id FROM eventstore.events2 WHERE aggregate_type = 'notification' ORDER BY "position"`,

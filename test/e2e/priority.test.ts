@@ -129,7 +129,10 @@ it('delivers an OTP enqueued after 2 000 invitations within the first few sends'
   console.log(
     `priority: the OTP request, written after ${INVITATIONS} invitations, was send #${position} ` +
       `(${queued} jobs in Redis when the worker started; ` +
-      `first sends: ${sends.slice(0, 5).map((s) => s.messageType).join(', ')})`,
+      `first sends: ${sends
+        .slice(0, 5)
+        .map((s) => s.messageType)
+        .join(', ')})`,
   );
   expect(position).toBeGreaterThan(0);
   expect(position).toBeLessThanOrEqual(5);

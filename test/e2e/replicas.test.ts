@@ -64,7 +64,10 @@ it('delivers 500 requests exactly once with two producers and two workers', asyn
     ZITADEL_NOTIFICATIONS_REQUEUEEVERY: '100ms',
     LOG_LEVEL: 'warn',
   };
-  const procs = [spawnHerald(['start', '--role', 'producer', '--role', 'worker'], env), spawnHerald(['start', '--role', 'producer', '--role', 'worker'], env)];
+  const procs = [
+    spawnHerald(['start', '--role', 'producer', '--role', 'worker'], env),
+    spawnHerald(['start', '--role', 'producer', '--role', 'worker'], env),
+  ];
   try {
     await sink.waitFor(N, 60_000);
     const sent = await waitUntil(async () => {

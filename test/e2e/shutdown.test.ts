@@ -41,10 +41,10 @@ afterAll(async () => {
 });
 
 async function countEvents(instanceId: string, eventType: string): Promise<number> {
-  const { rows } = await h.db.pool.query<{ n: string }>(
-    `SELECT count(*) AS n FROM eventstore.events2 WHERE instance_id = $1 AND event_type = $2`,
-    [instanceId, eventType],
-  );
+  const { rows } = await h.db.pool.query<{ n: string }>(`SELECT count(*) AS n FROM eventstore.events2 WHERE instance_id = $1 AND event_type = $2`, [
+    instanceId,
+    eventType,
+  ]);
   return Number(rows[0]?.n);
 }
 

@@ -81,11 +81,24 @@ async function requestPhoneCode(user: DemoUser, code: string): Promise<string> {
   const id = newId();
   const request = requestFor(
     user,
-    { eventType: 'user.human.phone.code.added', messageType: 'VerifyPhone', notificationType: 1, urlTemplate: undefined, args: { origin: 'https://auth.example.com' } },
+    {
+      eventType: 'user.human.phone.code.added',
+      messageType: 'VerifyPhone',
+      notificationType: 1,
+      urlTemplate: undefined,
+      args: { origin: 'https://auth.example.com' },
+    },
     code,
   );
   await insertZitadelEvents(h.db.pool, [
-    { instanceId: user.instanceId, aggregateType: 'notification', aggregateId: id, eventType: 'notification.requested', owner: user.orgId, payload: { request } },
+    {
+      instanceId: user.instanceId,
+      aggregateType: 'notification',
+      aggregateId: id,
+      eventType: 'notification.requested',
+      owner: user.orgId,
+      payload: { request },
+    },
   ]);
   return id;
 }
@@ -133,7 +146,11 @@ describe('SMS over Amazon SNS', () => {
     const session = { instanceId, aggregateType: 'session', aggregateId: sessionId, owner: instanceId };
     await insertZitadelEvents(h.db.pool, [
       { ...session, eventType: 'session.added', payload: { userAgent: { description: 'test' } } },
-      { ...session, eventType: 'session.user.checked', payload: { userID: user.userId, userResourceOwner: user.orgId, checkedAt: new Date().toISOString() } },
+      {
+        ...session,
+        eventType: 'session.user.checked',
+        payload: { userID: user.userId, userResourceOwner: user.orgId, checkedAt: new Date().toISOString() },
+      },
       { ...session, eventType: 'session.otp.sms.challenged', payload: { code, expiry: 300_000_000_000, codeReturned: false } },
     ]);
     const id = newId();
@@ -215,8 +232,16 @@ describe('SMS over Amazon SNS', () => {
     const org = { instanceId, aggregateType: 'org', aggregateId: user.orgId, owner: user.orgId, creator: 'admin' };
     const inst = { instanceId, aggregateType: 'instance', aggregateId: instanceId, owner: instanceId, creator: 'admin' };
     await insertZitadelEvents(h.db.pool, [
-      { ...inst, eventType: 'instance.customtext.set', payload: { template: 'VerifyPhone', key: 'Text', language: 'de', text: 'Instanz: {{.Code}}' } },
-      { ...org, eventType: 'org.customtext.set', payload: { template: 'VerifyPhone', key: 'Text', language: 'de', text: 'ACME-Code {{.Code}} für {{.DisplayName}}' } },
+      {
+        ...inst,
+        eventType: 'instance.customtext.set',
+        payload: { template: 'VerifyPhone', key: 'Text', language: 'de', text: 'Instanz: {{.Code}}' },
+      },
+      {
+        ...org,
+        eventType: 'org.customtext.set',
+        payload: { template: 'VerifyPhone', key: 'Text', language: 'de', text: 'ACME-Code {{.Code}} für {{.DisplayName}}' },
+      },
       { ...org, eventType: 'org.customtext.set', payload: { template: 'VerifyPhone', key: 'Text', language: 'en', text: 'ACME code {{.Code}}' } },
     ]);
     const id = await requestPhoneCode(user, '314159');

@@ -69,7 +69,14 @@ async function requestPhoneCode(user: DemoUser, code: string): Promise<string> {
     code,
   );
   await insertZitadelEvents(h.db.pool, [
-    { instanceId: user.instanceId, aggregateType: 'notification', aggregateId: id, eventType: 'notification.requested', owner: user.orgId, payload: { request } },
+    {
+      instanceId: user.instanceId,
+      aggregateType: 'notification',
+      aggregateId: id,
+      eventType: 'notification.requested',
+      owner: user.orgId,
+      payload: { request },
+    },
   ]);
   return id;
 }

@@ -61,9 +61,7 @@ describe.each([
     expect(rows).toHaveLength(AGGREGATES);
     for (const r of rows) expect(r).toMatchObject({ n: 100, min: 1, max: 100, distinct: 100 });
     // Each (writer, i) was stored exactly once.
-    const dup = await db.pool.query(
-      `SELECT payload FROM eventstore.events2 GROUP BY payload HAVING count(*) > 1`,
-    );
+    const dup = await db.pool.query(`SELECT payload FROM eventstore.events2 GROUP BY payload HAVING count(*) > 1`);
     expect(dup.rows).toEqual([]);
     // Three or four writers share an aggregate at every step, so conflicts must have happened
     // (and every one of them surfaced as ConcurrencyError: otherErrors is empty).

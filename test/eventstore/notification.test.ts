@@ -76,7 +76,7 @@ function permanentMessage(fn: () => unknown): string {
 }
 
 describe('parseRequestedPayload', () => {
-  it('accepts ZITADEL\'s shape and keeps every known field', () => {
+  it("accepts ZITADEL's shape and keeps every known field", () => {
     expect(parseRequestedPayload(zitadelRequested)).toEqual(zitadelRequested.request);
   });
 
@@ -116,17 +116,13 @@ describe('parseRequestedPayload', () => {
     ['args.expiry', { args: { expiry: '5m' } }],
     ['isOTP', { isOTP: 'yes' }],
   ])('rejects a malformed %s with PermanentError naming it', (field, change) => {
-    const message = permanentMessage(() =>
-      parseRequestedPayload({ request: { ...zitadelRequested.request, ...change } }),
-    );
+    const message = permanentMessage(() => parseRequestedPayload({ request: { ...zitadelRequested.request, ...change } }));
     expect(message).toContain(`request.${field}`);
   });
 
   it('rejects an absurdly large string', () => {
     const huge = 'x'.repeat(MAX_PAYLOAD_STRING + 1);
-    const message = permanentMessage(() =>
-      parseRequestedPayload({ request: { ...zitadelRequested.request, urlTemplate: huge } }),
-    );
+    const message = permanentMessage(() => parseRequestedPayload({ request: { ...zitadelRequested.request, urlTemplate: huge } }));
     expect(message).toContain('request.urlTemplate');
     expect(message.length).toBeLessThan(500);
   });
@@ -141,7 +137,7 @@ describe('parseRetryPayload and the builders', () => {
     request: { ...zitadelRequested.request, RequiresPreviousDomain: true },
   });
 
-  it('retryPayload builds ZITADEL\'s shape, keeping RequiresPreviousDomain on purpose', () => {
+  it("retryPayload builds ZITADEL's shape, keeping RequiresPreviousDomain on purpose", () => {
     const payload = retryPayload(request, 'ID=SMTP-1 Message=timeout', notifyUser, 5_000_000_000);
     expect(payload).toEqual({ request, error: 'ID=SMTP-1 Message=timeout', notifyUser, backOff: 5_000_000_000 });
     expect(payload.request.RequiresPreviousDomain).toBe(true);
@@ -156,9 +152,7 @@ describe('parseRetryPayload and the builders', () => {
   it('rejects malformed retry payloads with PermanentError', () => {
     const good = retryPayload(request, 'e', notifyUser, 1);
     expect(permanentMessage(() => parseRetryPayload({ ...good, backOff: 'soon' }))).toContain('backOff');
-    expect(permanentMessage(() => parseRetryPayload({ ...good, notifyUser: { ...notifyUser, ID: 5 } }))).toContain(
-      'notifyUser.ID',
-    );
+    expect(permanentMessage(() => parseRetryPayload({ ...good, notifyUser: { ...notifyUser, ID: 5 } }))).toContain('notifyUser.ID');
     expect(permanentMessage(() => parseRetryPayload({ ...good, notifyUser: undefined }))).toContain('notifyUser');
   });
 
@@ -184,19 +178,15 @@ describe('payloads through the eventstore', () => {
     await db.drop();
   });
 
-  it('a ZITADEL-written request parses after a JSONB round trip, and herald\'s events read back', async () => {
+  it("a ZITADEL-written request parses after a JSONB round trip, and herald's events read back", async () => {
     const ref = { instanceId: 'i1', aggregateType: NOTIFICATION_AGGREGATE, aggregateId: '298142713563054082' };
-    await insertZitadelEvents(db.pool, [
-      { ...ref, eventType: NotificationEvent.requested, owner: 'org1', payload: zitadelRequested },
-    ]);
+    await insertZitadelEvents(db.pool, [{ ...ref, eventType: NotificationEvent.requested, owner: 'org1', payload: zitadelRequested }]);
     const [requested] = await readAggregate(db.pool, ref);
     const request = parseRequestedPayload(requested?.payload);
     expect(request).toEqual(zitadelRequested.request);
 
     const base = { ...ref, revision: 1, creator: NOTIFICATION_CREATOR, owner: '' };
-    await push(db.pool, [
-      { ...base, eventType: NotificationEvent.retryRequested, payload: retryPayload(request, 'e', notifyUser, 1) },
-    ]);
+    await push(db.pool, [{ ...base, eventType: NotificationEvent.retryRequested, payload: retryPayload(request, 'e', notifyUser, 1) }]);
     await push(db.pool, [{ ...base, eventType: NotificationEvent.canceled, payload: canceledPayload('gone') }]);
     const [, retry, canceled] = await readAggregate(db.pool, ref);
     expect(parseRetryPayload(retry?.payload)).toEqual(retryPayload(request, 'e', notifyUser, 1));

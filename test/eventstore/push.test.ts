@@ -53,15 +53,8 @@ describe.each(paths)('push via $name', ({ withFunction, firstInTxOrder }) => {
     expect(more.map((e) => e.sequence)).toEqual([3, 4]);
     const all = await readAggregate(db.pool, { instanceId: 'inst-1', aggregateType: 'notification', aggregateId: 'a1' });
     expect(all.map((e) => e.sequence)).toEqual([1, 2, 3, 4]);
-    expect(all.map((e) => e.eventType)).toEqual([
-      'notification.requested',
-      'notification.sent',
-      'notification.sent',
-      'notification.sent',
-    ]);
-    expect(all).toEqual(
-      [...stored.filter((e) => e.aggregateId === 'a1'), ...more].map((e) => expect.objectContaining(e)),
-    );
+    expect(all.map((e) => e.eventType)).toEqual(['notification.requested', 'notification.sent', 'notification.sent', 'notification.sent']);
+    expect(all).toEqual([...stored.filter((e) => e.aggregateId === 'a1'), ...more].map((e) => expect.objectContaining(e)));
   });
 
   it('takes the aggregate owner for an empty owner and keeps creator and revision', async () => {
@@ -69,7 +62,14 @@ describe.each(paths)('push via $name', ({ withFunction, firstInTxOrder }) => {
       { instanceId: 'inst-1', aggregateType: 'user', aggregateId: 'u1', eventType: 'user.human.added', owner: 'orgU' },
     ]);
     const [sent] = await push(db.pool, [
-      command({ aggregateType: 'user', aggregateId: 'u1', eventType: 'user.human.initialization.code.sent', revision: 3, creator: '', payload: null }),
+      command({
+        aggregateType: 'user',
+        aggregateId: 'u1',
+        eventType: 'user.human.initialization.code.sent',
+        revision: 3,
+        creator: '',
+        payload: null,
+      }),
     ]);
     expect(sent).toMatchObject({ sequence: 2, owner: 'orgU', creator: '', revision: 3, aggregateType: 'user' });
     expect(sent?.createdAt).toBeInstanceOf(Date);
@@ -181,7 +181,7 @@ describe('owner rules that differ between the two ZITADEL push paths', () => {
     await Promise.all([fn.drop(), go.drop()]);
   });
 
-  it('SQL function: the latest event\'s owner wins; Go path: an explicit owner wins', async () => {
+  it("SQL function: the latest event's owner wins; Go path: an explicit owner wins", async () => {
     for (const db of [fn, go]) await push(db.pool, [command({ aggregateId: 'o1', owner: 'first' })]);
     const [viaFn] = await push(fn.pool, [command({ aggregateId: 'o1', owner: 'second' })]);
     const [viaGo] = await push(go.pool, [command({ aggregateId: 'o1', owner: 'second' })]);

@@ -64,10 +64,7 @@ describe('readEvents', () => {
 
   it('filters by aggregate ids, event types and owner', async () => {
     const base = { instanceId: 'i1', aggregateTypes: ['notification', 'user'] } as const;
-    expect((await readEvents(db.pool, { ...base, aggregateIds: ['n2', 'u1'] })).map((e) => e.aggregateId)).toEqual([
-      'n2',
-      'u1',
-    ]);
+    expect((await readEvents(db.pool, { ...base, aggregateIds: ['n2', 'u1'] })).map((e) => e.aggregateId)).toEqual(['n2', 'u1']);
     const requested = await readEvents(db.pool, { ...base, eventTypes: ['notification.requested'] });
     expect(requested.map((e) => e.aggregateId)).toEqual(['n1', 'n2']);
     expect((await readEvents(db.pool, { ...base, owner: 'org2' })).map((e) => e.aggregateId)).toEqual(['n2']);

@@ -79,12 +79,7 @@ describe('migrate on a fresh database', () => {
     expect(await columns(fresh.pool)).toEqual(await columns(reference.pool));
     expect(await primaryKey(fresh.pool)).toEqual(await primaryKey(reference.pool));
     expect(await indexes(fresh.pool)).toEqual(await indexes(reference.pool));
-    expect((await indexes(reference.pool)).map((i) => i.indexname)).toEqual([
-      'es_active_instances',
-      'es_projection',
-      'es_wm',
-      'events2_pkey',
-    ]);
+    expect((await indexes(reference.pool)).map((i) => i.indexname)).toEqual(['es_active_instances', 'es_projection', 'es_wm', 'events2_pkey']);
   });
 
   it('creates herald.checkpoints and records the applied step', async () => {
@@ -158,11 +153,9 @@ describe('migrate on a database ZITADEL already set up', () => {
     ]);
   });
 
-  it('leaves ZITADEL\'s table, indexes and rows untouched', async () => {
+  it("leaves ZITADEL's table, indexes and rows untouched", async () => {
     const idxBefore = await indexes(db.pool);
-    const oidsBefore = await db.pool.query(
-      `SELECT oid::INT, relname FROM pg_class WHERE relnamespace = 'eventstore'::regnamespace ORDER BY oid`,
-    );
+    const oidsBefore = await db.pool.query(`SELECT oid::INT, relname FROM pg_class WHERE relnamespace = 'eventstore'::regnamespace ORDER BY oid`);
     const rowsBefore = await db.pool.query('SELECT * FROM eventstore.events2');
     await migrate(db.pool);
     expect(await indexes(db.pool)).toEqual(idxBefore);
@@ -178,8 +171,7 @@ describe('migrate on a database ZITADEL already set up', () => {
   it('replaces an INVALID position index left by an interrupted CONCURRENTLY build', async () => {
     await migrate(db.pool);
     const oid = async (): Promise<number> =>
-      (await db.pool.query<{ oid: number }>(`SELECT to_regclass('eventstore.${HERALD_POSITION_INDEX}')::oid::INT AS oid`))
-        .rows[0]!.oid;
+      (await db.pool.query<{ oid: number }>(`SELECT to_regclass('eventstore.${HERALD_POSITION_INDEX}')::oid::INT AS oid`)).rows[0]!.oid;
     const before = await oid();
     // What a failed CREATE INDEX CONCURRENTLY leaves behind.
     await db.pool.query(`UPDATE pg_index SET indisvalid = false WHERE indexrelid = $1`, [before]);
@@ -198,8 +190,7 @@ describe('migrate --notify-trigger', () => {
   });
 
   it('is idempotent and leaves an existing trigger alone without the flag', async () => {
-    const triggers = async (): Promise<unknown[]> =>
-      (await db.pool.query(`SELECT oid::INT, tgname FROM pg_trigger WHERE NOT tgisinternal`)).rows;
+    const triggers = async (): Promise<unknown[]> => (await db.pool.query(`SELECT oid::INT, tgname FROM pg_trigger WHERE NOT tgisinternal`)).rows;
     const before = await triggers();
     expect(before).toHaveLength(1);
     await migrate(db.pool, { notifyTrigger: true });

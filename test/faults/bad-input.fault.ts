@@ -82,44 +82,100 @@ const CASES: readonly BadCase[] = [
   { name: 'notificationType a string', input: { request: { notificationType: '0' } }, error: /request\.notificationType/ },
   { name: 'codeExpiry a string', input: { request: { codeExpiry: '5m' } }, error: /request\.codeExpiry/ },
   { name: 'isOTP a string', input: { request: { isOTP: 'yes' } }, error: /request\.isOTP/ },
-  { name: 'unverifiedNotificationChannel a number', input: { request: { unverifiedNotificationChannel: 1 } }, error: /request\.unverifiedNotificationChannel/ },
+  {
+    name: 'unverifiedNotificationChannel a number',
+    input: { request: { unverifiedNotificationChannel: 1 } },
+    error: /request\.unverifiedNotificationChannel/,
+  },
   { name: 'args a string', input: { request: { args: 'domain' } }, error: /request\.args/ },
   { name: 'args.expiry a string', input: { request: { args: { expiry: 'soon' } } }, error: /request\.args\.expiry/ },
   { name: 'args.domain huge', input: { request: { args: { domain: HUGE } } }, error: /request\.args\.domain: longer than/ },
   // Unknown message type and trigger events.
   { name: 'unknown message type', input: { request: { messageType: 'Bogus' } }, error: /unknown message type "Bogus"/ },
   { name: 'unknown trigger event type', input: { request: { eventType: 'foo.bar.baz' } }, error: /no sent handler for event type foo\.bar\.baz/ },
-  { name: 'v1 trigger event type', input: { request: { eventType: 'user.email.code.added' } }, error: /no sent handler for event type user\.email\.code\.added/ },
+  {
+    name: 'v1 trigger event type',
+    input: { request: { eventType: 'user.email.code.added' } },
+    error: /no sent handler for event type user\.email\.code\.added/,
+  },
   // Codes: wrong shapes, invalid base64, unknown key, not decryptable, not UTF-8.
   { name: 'code a string', input: { request: { code: 'AAAA' } }, error: /request\.code/ },
-  { name: 'code without Crypted', input: { request: { code: { CryptoType: 0, Algorithm: 'aes', KeyID: 'userKey' } } }, error: /request\.code\.Crypted/ },
-  { name: 'code Crypted invalid base64', input: { request: { code: { ...encryptCode('1'), Crypted: '%%%not-base64%%%' } } }, error: /Crypted is not standard padded/ },
-  { name: 'code Crypted shorter than the IV', input: { request: { code: { ...encryptCode('1'), Crypted: 'AAECAwQFBgc=' } } }, error: /shorter than the 16-byte IV/ },
-  { name: 'code unknown KeyID', input: { request: { code: encryptCode('123456', 'no-such-key') } }, error: /encryption key "no-such-key" is not configured/ },
+  {
+    name: 'code without Crypted',
+    input: { request: { code: { CryptoType: 0, Algorithm: 'aes', KeyID: 'userKey' } } },
+    error: /request\.code\.Crypted/,
+  },
+  {
+    name: 'code Crypted invalid base64',
+    input: { request: { code: { ...encryptCode('1'), Crypted: '%%%not-base64%%%' } } },
+    error: /Crypted is not standard padded/,
+  },
+  {
+    name: 'code Crypted shorter than the IV',
+    input: { request: { code: { ...encryptCode('1'), Crypted: 'AAECAwQFBgc=' } } },
+    error: /shorter than the 16-byte IV/,
+  },
+  {
+    name: 'code unknown KeyID',
+    input: { request: { code: encryptCode('123456', 'no-such-key') } },
+    error: /encryption key "no-such-key" is not configured/,
+  },
   { name: 'code hashed (CryptoType 1)', input: { request: { code: { ...encryptCode('1'), CryptoType: 1 } } }, error: /is a hash \(CryptoType 1\)/ },
   { name: 'code algorithm rsa', input: { request: { code: { ...encryptCode('1'), Algorithm: 'rsa' } } }, error: /unsupported algorithm "rsa"/ },
-  { name: 'code decrypts to invalid UTF-8', input: { request: { code: encryptBytes(Buffer.from([0xff, 0xfe, 0xc3, 0x28])) } }, error: /is not valid UTF-8/ },
+  {
+    name: 'code decrypts to invalid UTF-8',
+    input: { request: { code: encryptBytes(Buffer.from([0xff, 0xfe, 0xc3, 0x28])) } },
+    error: /is not valid UTF-8/,
+  },
   // URL templates and origins.
-  { name: 'urlTemplate unclosed action', input: { request: { urlTemplate: 'https://x.example/{{.Code' } }, error: /urlTemplate: template: .*unclosed action/ },
-  { name: 'urlTemplate unknown function', input: { request: { urlTemplate: 'https://x.example/{{exec .Code}}' } }, error: /urlTemplate: template: .*function "exec" not defined/ },
+  {
+    name: 'urlTemplate unclosed action',
+    input: { request: { urlTemplate: 'https://x.example/{{.Code' } },
+    error: /urlTemplate: template: .*unclosed action/,
+  },
+  {
+    name: 'urlTemplate unknown function',
+    input: { request: { urlTemplate: 'https://x.example/{{exec .Code}}' } },
+    error: /urlTemplate: template: .*function "exec" not defined/,
+  },
   { name: 'urlTemplate {{template}}', input: { request: { urlTemplate: '{{template "x" .}}' } }, error: /urlTemplate: template: / },
   // A missing key is not an error (Go prints "<no value>" for a map); a field of a string is.
-  { name: 'urlTemplate field of a string', input: { request: { urlTemplate: 'https://x.example/{{.Code.Secret}}' } }, error: /urlTemplate: template: .*Code\.Secret/ },
+  {
+    name: 'urlTemplate field of a string',
+    input: { request: { urlTemplate: 'https://x.example/{{.Code.Secret}}' } },
+    error: /urlTemplate: template: .*Code\.Secret/,
+  },
   { name: 'urlTemplate huge', input: { request: { urlTemplate: `https://x.example/${HUGE}` } }, error: /request\.urlTemplate: longer than/ },
-  { name: 'origin javascript:', input: { request: { triggeredAtOrigin: 'javascript:alert(1)' } }, error: /triggeredAtOrigin has unsupported scheme javascript:/ },
+  {
+    name: 'origin javascript:',
+    input: { request: { triggeredAtOrigin: 'javascript:alert(1)' } },
+    error: /triggeredAtOrigin has unsupported scheme javascript:/,
+  },
   { name: 'origin not a URL', input: { request: { triggeredAtOrigin: 'not a url' } }, error: /triggeredAtOrigin is not a valid URL/ },
   // Unknown user / instance, no address.
   { name: 'unknown user', input: { request: { userID: 'no-such-user' } }, error: /user no-such-user not found/ },
   { name: 'unknown instance', input: { instance: 'unknown' }, error: /user .* not found/ },
-  { name: 'SMS to a user without phone', input: { request: { notificationType: 1, messageType: 'VerifySMSOTP', eventType: 'user.human.mfa.otp.sms.code.added' } }, error: /has no verified phone number/ },
+  {
+    name: 'SMS to a user without phone',
+    input: { request: { notificationType: 1, messageType: 'VerifySMSOTP', eventType: 'user.human.mfa.otp.sms.code.added' } },
+    error: /has no verified phone number/,
+  },
   // Header injection through the address (CR/LF, several mailboxes).
   { name: 'address with CRLF Bcc', input: { email: `victim@example.com\r\nBcc: ${INJECTED}` }, error: /recipient is not one plain email address/ },
   { name: 'address with LF To', input: { email: `victim@example.com\nTo: ${INJECTED}` }, error: /recipient is not one plain email address/ },
   { name: 'address with two mailboxes', input: { email: `victim@example.com, ${INJECTED}` }, error: /recipient is not one plain email address/ },
   { name: 'address with CR only', input: { email: `victim@example.com\rBcc: ${INJECTED}` }, error: /recipient is not one plain email address/ },
   // Retry events (foreign, ZITADEL-written) with a malformed body.
-  { name: 'retry without notifyUser', input: { retry: { request: 'REQUEST', error: 'x', backOff: 0 } }, error: /malformed notification\.retry\.requested payload: notifyUser/ },
-  { name: 'retry notifyUser without ID', input: { retry: { request: 'REQUEST', error: 'x', backOff: 0, notifyUser: { VerifiedEmail: 'a@example.com' } } }, error: /notifyUser\.ID/ },
+  {
+    name: 'retry without notifyUser',
+    input: { retry: { request: 'REQUEST', error: 'x', backOff: 0 } },
+    error: /malformed notification\.retry\.requested payload: notifyUser/,
+  },
+  {
+    name: 'retry notifyUser without ID',
+    input: { retry: { request: 'REQUEST', error: 'x', backOff: 0, notifyUser: { VerifiedEmail: 'a@example.com' } } },
+    error: /notifyUser\.ID/,
+  },
   { name: 'retry backOff negative', input: { retry: { request: 'REQUEST', error: 'x', backOff: -1, notifyUser: { ID: 'u' } } }, error: /backOff/ },
 ];
 
@@ -147,7 +203,12 @@ it(`cancels ${CASES.length} bad inputs with clear errors while good mail keeps f
     return aggregateId;
   }
   const requested = (user: DemoUser, aggregateId: string, payload: unknown, inst = user.instanceId): ZitadelEvent => ({
-    instanceId: inst, aggregateType: 'notification', aggregateId, eventType: 'notification.requested', owner: user.orgId, payload,
+    instanceId: inst,
+    aggregateType: 'notification',
+    aggregateId,
+    eventType: 'notification.requested',
+    owner: user.orgId,
+    payload,
   });
 
   for (const [i, c] of CASES.entries()) {
@@ -179,7 +240,10 @@ it(`cancels ${CASES.length} bad inputs with clear errors while good mail keeps f
     hostile.set(await write((a) => [requested(user, a, { request: requestFor(user, {}, 'H0STILE') })]), name);
   }
 
-  herald = spawnHerald(['start'], heraldEnv({ databaseUrl: h.db.url, redisUrl: REDIS_URL, prefix: h.prefix, smtpUrl: sink.url }, { HERALD_SMS_PROVIDER: 'outbox' }));
+  herald = spawnHerald(
+    ['start'],
+    heraldEnv({ databaseUrl: h.db.url, redisUrl: REDIS_URL, prefix: h.prefix, smtpUrl: sink.url }, { HERALD_SMS_PROVIDER: 'outbox' }),
+  );
   const ghostIds = [...bad].filter(([, c]) => 'instance' in c.input).map(([id]) => id);
   const total = bad.size + goods.length + hostile.size - ghostIds.length;
   const outcome = await waitAllFinished(pool, instanceId, total, 60_000);
@@ -190,7 +254,12 @@ it(`cancels ${CASES.length} bad inputs with clear errors while good mail keeps f
     const inst = 'instance' in c.input ? undefined : instanceId;
     const events = inst
       ? await eventsOf(pool, inst, id)
-      : (await pool.query<{ event_type: string; payload: unknown }>(`SELECT event_type, payload FROM eventstore.events2 WHERE aggregate_id = $1 ORDER BY "sequence"`, [id])).rows;
+      : (
+          await pool.query<{ event_type: string; payload: unknown }>(
+            `SELECT event_type, payload FROM eventstore.events2 WHERE aggregate_id = $1 ORDER BY "sequence"`,
+            [id],
+          )
+        ).rows;
     const last = events.at(-1);
     errors[c.name] = last?.event_type === 'notification.canceled' ? (last.payload as { error: string }).error : `NOT CANCELED: ${last?.event_type}`;
   }
@@ -236,5 +305,9 @@ it(`cancels ${CASES.length} bad inputs with clear errors while good mail keeps f
   await sink.waitFor(goods.length + hostile.size + 1, 15_000);
   expect((await waitAllFinished(pool, instanceId, total + 1, 15_000)).get(last)).toMatchObject({ sent: 1 });
   console.info(`[fault:bad-input] bad=${CASES.length} (all canceled) good=${goods.length + 1} hostile-names=${hostile.size} (delivered escaped)`);
-  console.info(Object.entries(errors).map(([k, v]) => `  ${k}: ${v}`).join('\n'));
+  console.info(
+    Object.entries(errors)
+      .map(([k, v]) => `  ${k}: ${v}`)
+      .join('\n'),
+  );
 });

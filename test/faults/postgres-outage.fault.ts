@@ -43,10 +43,7 @@ it('rides out a Postgres restart: jobs delayed, nothing lost, no crash loop', as
   const instanceId = newId();
   const seeded = await seedRequests(h.db.pool, instanceId, N, 'p');
   const viaProxy = h.db.url.replace('127.0.0.1:5432', `127.0.0.1:${proxy.port}`);
-  const env = heraldEnv(
-    { databaseUrl: viaProxy, redisUrl: REDIS_URL, prefix: h.prefix, smtpUrl: sink.url },
-    { ZITADEL_NOTIFICATIONS_WORKERS: '2' },
-  );
+  const env = heraldEnv({ databaseUrl: viaProxy, redisUrl: REDIS_URL, prefix: h.prefix, smtpUrl: sink.url }, { ZITADEL_NOTIFICATIONS_WORKERS: '2' });
   const worker = spawnHerald(['start', '--role', 'worker'], env);
   const producer = spawnHerald(['start', '--role', 'producer'], env);
   procs.push(worker, producer);

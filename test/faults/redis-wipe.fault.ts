@@ -34,10 +34,7 @@ it('loses nothing when Redis is wiped mid-run: reconcile, restart, all delivered
   const instanceId = newId();
   const seeded = await seedRequests(h.db.pool, instanceId, N, 'w');
   // Slow workers (concurrency 1) so that most requests are still queued when Redis goes.
-  const env = heraldEnv(
-    { databaseUrl: h.db.url, redisUrl: redis.url, prefix: h.prefix, smtpUrl: sink.url },
-    { ZITADEL_NOTIFICATIONS_WORKERS: '1' },
-  );
+  const env = heraldEnv({ databaseUrl: h.db.url, redisUrl: redis.url, prefix: h.prefix, smtpUrl: sink.url }, { ZITADEL_NOTIFICATIONS_WORKERS: '1' });
   const first = spawnHerald(['start'], env);
   procs.push(first);
 

@@ -88,10 +88,27 @@ describe('redis', () => {
 
   it('delivers through a TLS Redis that requires a password (rediss://default:…@)', async () => {
     const [certFile, keyFile] = [join(dir, 'cert.pem'), join(dir, 'key.pem')];
-    execFileSync('openssl', [
-      'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1',
-      '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', keyFile, '-out', certFile,
-    ], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=127.0.0.1',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+        '-keyout',
+        keyFile,
+        '-out',
+        certFile,
+      ],
+      { stdio: 'ignore' },
+    );
     const ca = readFileSync(certFile);
     redis = await startPrivateRedis({ password: REDIS_PASSWORD, tls: { certFile, keyFile, caFile: certFile, ca } });
     expect(redis.url).toMatch(/^rediss:\/\/default:/);

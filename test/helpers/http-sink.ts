@@ -17,9 +17,7 @@ export interface SinkRequest {
   readonly body: string;
 }
 
-export type SinkAnswer =
-  | { readonly status: number; readonly body?: string; readonly headers?: Record<string, string> }
-  | 'hang';
+export type SinkAnswer = { readonly status: number; readonly body?: string; readonly headers?: Record<string, string> } | 'hang';
 
 export interface HttpSinkOptions {
   /** Answer for request n (counts from 1). @defaultValue `{ status: 200 }` */

@@ -65,7 +65,10 @@ export function parseMail(raw: string, envelope: ReceivedMail['envelope']): Rece
   const split = normalized.indexOf('\n\n');
   const head = split === -1 ? normalized : normalized.slice(0, split);
   const body = split === -1 ? '' : normalized.slice(split + 2);
-  const headerLines = head.replace(/\n[ \t]+/g, ' ').split('\n').filter((line) => line !== '');
+  const headerLines = head
+    .replace(/\n[ \t]+/g, ' ')
+    .split('\n')
+    .filter((line) => line !== '');
   const headers: Record<string, string> = {};
   for (const line of headerLines) {
     const colon = line.indexOf(':');

@@ -34,7 +34,7 @@ export interface DemoUser {
 /** A human user with a verified email (and phone) in a fresh org. */
 export async function seedUser(
   pool: pg.Pool,
-  opts: { instanceId: string; email?: string; phone?: string; language?: string; displayName?: string; verified?: boolean } ,
+  opts: { instanceId: string; email?: string; phone?: string; language?: string; displayName?: string; verified?: boolean },
 ): Promise<DemoUser> {
   const orgId = newId();
   const userId = newId();

@@ -62,15 +62,11 @@ function aggregate(s: Scope, level: Level) {
 }
 
 async function setText(s: Scope, level: Level, template: string, language: string, key: string, text: string) {
-  await insertZitadelEvents(db.pool, [
-    { ...aggregate(s, level), eventType: `${level}.customtext.set`, payload: { template, key, language, text } },
-  ]);
+  await insertZitadelEvents(db.pool, [{ ...aggregate(s, level), eventType: `${level}.customtext.set`, payload: { template, key, language, text } }]);
 }
 
 async function removeText(s: Scope, level: Level, template: string, language: string, key: string) {
-  await insertZitadelEvents(db.pool, [
-    { ...aggregate(s, level), eventType: `${level}.customtext.removed`, payload: { template, key, language } },
-  ]);
+  await insertZitadelEvents(db.pool, [{ ...aggregate(s, level), eventType: `${level}.customtext.removed`, payload: { template, key, language } }]);
 }
 
 async function removeTemplate(s: Scope, level: Level, template: string, language: string) {
@@ -159,9 +155,7 @@ describe('custom texts from events', () => {
 
   it('falls back to the instance default language, and serves a language only custom texts provide', async () => {
     const s = scope();
-    await insertZitadelEvents(db.pool, [
-      { ...aggregate(s, 'instance'), eventType: 'instance.default.language.set', payload: { language: 'de' } },
-    ]);
+    await insertZitadelEvents(db.pool, [{ ...aggregate(s, 'instance'), eventType: 'instance.default.language.set', payload: { language: 'de' } }]);
     await setText(s, 'instance', 'InitCode', 'fr', 'Subject', 'Bienvenue {{.DisplayName}}');
     const settings = await source.settingsFor(s.instanceId, s.orgId, 'InitCode');
     expect(settings.defaultLanguage).toBe('de');

@@ -45,8 +45,7 @@ function orgEvents(orgId: string, list: [string, unknown?][]): ZitadelEvent[] {
   }));
 }
 
-const load = (userId: string, orgId: string) =>
-  loadNotifyUser(db.pool, { instanceId: INSTANCE, userId, resourceOwner: orgId });
+const load = (userId: string, orgId: string) => loadNotifyUser(db.pool, { instanceId: INSTANCE, userId, resourceOwner: orgId });
 
 const humanAdded = {
   userName: 'alice',
@@ -96,10 +95,7 @@ describe('loadNotifyUser: user aggregate', () => {
     const { userId, orgId } = ids();
     await insertZitadelEvents(db.pool, userEvents(userId, orgId, [['user.human.added', humanAdded]]));
     await insertZitadelEvents(db.pool, userEvents(userId, orgId, [['user.human.email.verified']]));
-    const seqs = await insertZitadelEvents(
-      db.pool,
-      userEvents(userId, orgId, [['user.human.email.changed', { email: 'alice@new.example' }]]),
-    );
+    const seqs = await insertZitadelEvents(db.pool, userEvents(userId, orgId, [['user.human.email.changed', { email: 'alice@new.example' }]]));
     const changed = await load(userId, orgId);
     expect(changed).toMatchObject({ LastEmail: 'alice@new.example', VerifiedEmail: 'alice@old.example', Sequence: seqs[0] });
 
@@ -191,7 +187,10 @@ describe('loadNotifyUser: user aggregate', () => {
     const { userId, orgId } = ids();
     await insertZitadelEvents(
       db.pool,
-      userEvents(userId, orgId, [['user.human.added', humanAdded], ['user.removed', { userName: 'alice' }]]),
+      userEvents(userId, orgId, [
+        ['user.human.added', humanAdded],
+        ['user.removed', { userName: 'alice' }],
+      ]),
     );
     expect(await load(userId, orgId)).toBeNull();
   });
@@ -207,7 +206,13 @@ describe('loadNotifyUser: user aggregate', () => {
       userEvents(userId, orgId, [
         [
           'user.added',
-          { userName: 'dave', firstName: 'Dave', lastName: 'D', email: 'dave@example.com', secret: { CryptoType: 1, Algorithm: 'bcrypt', KeyID: '', Crypted: 'aGFzaA==' } },
+          {
+            userName: 'dave',
+            firstName: 'Dave',
+            lastName: 'D',
+            email: 'dave@example.com',
+            secret: { CryptoType: 1, Algorithm: 'bcrypt', KeyID: '', Crypted: 'aGFzaA==' },
+          },
         ],
         ['user.email.verified'],
         ['user.phone.changed', { phone: '+1555' }],
@@ -226,10 +231,7 @@ describe('loadNotifyUser: user aggregate', () => {
 
   it('machine users have Type 2', async () => {
     const { userId, orgId } = ids();
-    await insertZitadelEvents(
-      db.pool,
-      userEvents(userId, orgId, [['user.machine.added', { userName: 'svc', name: 'Service' }]]),
-    );
+    await insertZitadelEvents(db.pool, userEvents(userId, orgId, [['user.machine.added', { userName: 'svc', name: 'Service' }]]));
     expect(await load(userId, orgId)).toMatchObject({ Type: 2, State: 1, Username: 'svc', LastEmail: '', DisplayName: '' });
   });
 
@@ -345,10 +347,7 @@ describe('loadNotifyUser: login names', () => {
 
   it('a removed org makes its users unknown', async () => {
     const { userId, orgId } = ids();
-    await insertZitadelEvents(db.pool, [
-      ...userEvents(userId, orgId, [['user.human.added', humanAdded]]),
-      ...orgEvents(orgId, [['org.removed']]),
-    ]);
+    await insertZitadelEvents(db.pool, [...userEvents(userId, orgId, [['user.human.added', humanAdded]]), ...orgEvents(orgId, [['org.removed']])]);
     expect(await load(userId, orgId)).toBeNull();
   });
 

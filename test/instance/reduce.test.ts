@@ -6,8 +6,20 @@ import { reduceEmailProviders, reduceSmsProviders } from '../../src/instance/pro
 import { mergePolicies, reduceInstanceSettings, reduceOrgSettings } from '../../src/instance/reduce.js';
 
 const I = 'inst-1';
-const inst = (eventType: string, payload?: unknown): SettingsEventRow => ({ aggregateType: 'instance', aggregateId: I, eventType, payload: payload ?? null, owner: I });
-const org = (eventType: string, payload?: unknown): SettingsEventRow => ({ aggregateType: 'org', aggregateId: 'org-1', eventType, payload: payload ?? null, owner: 'org-1' });
+const inst = (eventType: string, payload?: unknown): SettingsEventRow => ({
+  aggregateType: 'instance',
+  aggregateId: I,
+  eventType,
+  payload: payload ?? null,
+  owner: I,
+});
+const org = (eventType: string, payload?: unknown): SettingsEventRow => ({
+  aggregateType: 'org',
+  aggregateId: 'org-1',
+  eventType,
+  payload: payload ?? null,
+  owner: 'org-1',
+});
 const pw = (tag: string) => ({ CryptoType: 0, Algorithm: 'aes', KeyID: 'smtpKey', Crypted: tag });
 
 describe('email provider reducer', () => {
@@ -64,7 +76,11 @@ describe('sms provider reducer', () => {
       inst('instance.sms.configtwilio.token.changed', { id: 't1', token: pw('t2') }),
     ];
     expect(reduceSmsProviders(rows)).toMatchObject({ kind: 'twilio', id: 't1', token: pw('t2') });
-    const http = [...rows, inst('instance.sms.confighttp.added', { id: 'h1', endpoint: 'http://x' }), inst('instance.sms.configactivated', { id: 'h1' })];
+    const http = [
+      ...rows,
+      inst('instance.sms.confighttp.added', { id: 'h1', endpoint: 'http://x' }),
+      inst('instance.sms.configactivated', { id: 'h1' }),
+    ];
     expect(reduceSmsProviders(http)).toMatchObject({ kind: 'http', id: 'h1' });
     expect(reduceSmsProviders([...http, inst('instance.sms.configremoved', { id: 'h1' })])).toBeUndefined();
   });
@@ -86,7 +102,11 @@ describe('label policy reducer', () => {
   it('reads the watermark flag from disableMsgPopup in added and disableWatermark in changed only', () => {
     const rows = [inst('instance.policy.label.added', { disableWatermark: true }), inst('instance.policy.label.activated')];
     expect(reduceLabelPolicy(rows, 'instance')?.disableWatermark).toBe(false);
-    const changed = [inst('instance.policy.label.added', {}), inst('instance.policy.label.changed', { disableMsgPopup: true, disableWatermark: true }), inst('instance.policy.label.activated')];
+    const changed = [
+      inst('instance.policy.label.added', {}),
+      inst('instance.policy.label.changed', { disableMsgPopup: true, disableWatermark: true }),
+      inst('instance.policy.label.activated'),
+    ];
     expect(reduceLabelPolicy(changed, 'instance')?.disableWatermark).toBe(true);
   });
 
@@ -118,7 +138,12 @@ describe('mail template and notification policy', () => {
 
   it('added omits false; changed sets; no policy is undefined', () => {
     expect(reduceNotificationPolicy([inst('instance.policy.notification.added', {})])).toBe(false);
-    expect(reduceNotificationPolicy([inst('instance.policy.notification.added', {}), inst('instance.policy.notification.changed', { passwordChange: true })])).toBe(true);
+    expect(
+      reduceNotificationPolicy([
+        inst('instance.policy.notification.added', {}),
+        inst('instance.policy.notification.changed', { passwordChange: true }),
+      ]),
+    ).toBe(true);
     expect(reduceNotificationPolicy([])).toBeUndefined();
   });
 

@@ -25,7 +25,8 @@ afterAll(async () => {
   await db?.drop();
 });
 
-const on = (aggregateType: string, aggregateId: string, instanceId: string, owner: string) =>
+const on =
+  (aggregateType: string, aggregateId: string, instanceId: string, owner: string) =>
   (eventType: string, payload?: unknown): ZitadelEvent => ({ instanceId, aggregateType, aggregateId, owner, eventType, payload });
 const instanceOf = (id: string) => on('instance', id, id, id);
 const orgOf = (instanceId: string, orgId: string) => on('org', orgId, instanceId, orgId);
@@ -54,9 +55,22 @@ describe('instance settings from the eventstore', () => {
       a('instance.domain.added', { domain: 'a.example', generated: true }),
       a('instance.domain.primary.set', { domain: 'a.example' }),
       a('instance.default.language.set', { language: 'de' }),
-      a('instance.smtp.config.added', { host: 'mail.a.example:587', tls: true, user: 'a-user', senderAddress: 'no-reply@a.example', senderName: 'A', password: await keyring.encryptString('smtpKey', 'old-a') }),
+      a('instance.smtp.config.added', {
+        host: 'mail.a.example:587',
+        tls: true,
+        user: 'a-user',
+        senderAddress: 'no-reply@a.example',
+        senderName: 'A',
+        password: await keyring.encryptString('smtpKey', 'old-a'),
+      }),
       a('instance.smtp.config.password.changed', { password: await keyring.encryptString('smtpKey', 'pass-a') }),
-      a('instance.sms.configtwilio.added', { id: 'tw-a', sid: 'ACa', token: await keyring.encryptString('smsKey', 'tok-a'), senderNumber: '+100', verifyServiceSid: 'VAa' }),
+      a('instance.sms.configtwilio.added', {
+        id: 'tw-a',
+        sid: 'ACa',
+        token: await keyring.encryptString('smsKey', 'tok-a'),
+        senderNumber: '+100',
+        verifyServiceSid: 'VAa',
+      }),
       a('instance.sms.configactivated', { id: 'tw-a' }),
       a('instance.policy.label.added', { primaryColor: '#aa0000', fontColor: '#000001', disableMsgPopup: true }),
       a('instance.policy.label.logo.added', { storeKey: 'logo-a.png' }),
@@ -66,12 +80,24 @@ describe('instance settings from the eventstore', () => {
       a('instance.mail.template.added', { template }),
       a('instance.policy.domain.added', { userLoginMustBeDomain: true }),
       a('instance.policy.notification.added', {}),
-      { instanceId: 'inst-a', aggregateType: 'restrictions', aggregateId: 'restr-a', owner: 'inst-a', eventType: 'restrictions.set', payload: { allowedLanguages: ['de', 'en'] } },
+      {
+        instanceId: 'inst-a',
+        aggregateType: 'restrictions',
+        aggregateId: 'restr-a',
+        owner: 'inst-a',
+        eventType: 'restrictions.set',
+        payload: { allowedLanguages: ['de', 'en'] },
+      },
       aOrg('org.domain.added', { domain: 'org-a.example' }),
       aOrg('org.domain.verified', { domain: 'org-a.example' }),
       aOrg('org.domain.primary.set', { domain: 'org-a.example' }),
       b('instance.added', { name: 'B' }),
-      b('instance.smtp.config.added', { id: 'smtp-b', host: 'mail.b.example:25', senderAddress: 'b@b.example', password: await keyring.encryptString('smtpKey', 'pass-b') }),
+      b('instance.smtp.config.added', {
+        id: 'smtp-b',
+        host: 'mail.b.example:25',
+        senderAddress: 'b@b.example',
+        password: await keyring.encryptString('smtpKey', 'pass-b'),
+      }),
       b('instance.smtp.config.activated', { id: 'smtp-b' }),
       b('instance.smtp.config.http.added', { id: 'http-b', description: 'hook', endpoint: 'https://hook.b.example/email' }),
       b('instance.smtp.config.activated', { id: 'http-b' }),
@@ -89,13 +115,38 @@ describe('instance settings from the eventstore', () => {
     const sa = await settings.get('inst-a', 'org-a');
     expect(sa.removed).toBe(false);
     expect(sa.email).toEqual({
-      kind: 'smtp', id: 'inst-a', description: 'generic', host: 'mail.a.example', port: 587, tls: true, user: 'a-user',
-      password: 'pass-a', senderAddress: 'no-reply@a.example', senderName: 'A', replyToAddress: '',
+      kind: 'smtp',
+      id: 'inst-a',
+      description: 'generic',
+      host: 'mail.a.example',
+      port: 587,
+      tls: true,
+      user: 'a-user',
+      password: 'pass-a',
+      senderAddress: 'no-reply@a.example',
+      senderName: 'A',
+      replyToAddress: '',
     });
-    expect(sa.sms).toEqual({ kind: 'twilio', id: 'tw-a', description: '', sid: 'ACa', token: 'tok-a', senderNumber: '+100', verifyServiceSid: 'VAa' });
-    expect(sa.branding).toMatchObject({ policyId: 'inst-a', owner: 'instance', primaryColor: '#aa0000', disableWatermark: true, logoKey: 'logo-a.png' });
+    expect(sa.sms).toEqual({
+      kind: 'twilio',
+      id: 'tw-a',
+      description: '',
+      sid: 'ACa',
+      token: 'tok-a',
+      senderNumber: '+100',
+      verifyServiceSid: 'VAa',
+    });
+    expect(sa.branding).toMatchObject({
+      policyId: 'inst-a',
+      owner: 'instance',
+      primaryColor: '#aa0000',
+      disableWatermark: true,
+      logoKey: 'logo-a.png',
+    });
     expect(brandingFor(sa.branding, 'https://a.example')).toEqual({
-      primaryColor: '#aa0000', backgroundColor: '#fafafa', fontColor: '#000001',
+      primaryColor: '#aa0000',
+      backgroundColor: '#fafafa',
+      fontColor: '#000001',
       logoUrl: 'https://a.example/assets/v1/inst-a/logo-a.png',
       fontUrl: 'https://a.example/assets/v1/inst-a/fonts/Inter.ttf',
       fontFaceFamily: 'Inter.ttf',
@@ -125,7 +176,12 @@ describe('instance settings from the eventstore', () => {
   it('re-reduces only after a new settings event, and then at once', async () => {
     const c = instanceOf('inst-c');
     await insertZitadelEvents(db.pool, [
-      c('instance.smtp.config.added', { id: 's', host: 'mail:25', senderAddress: 'one@c.example', password: await keyring.encryptString('smtpKey', 'p') }),
+      c('instance.smtp.config.added', {
+        id: 's',
+        host: 'mail:25',
+        senderAddress: 'one@c.example',
+        password: await keyring.encryptString('smtpKey', 'p'),
+      }),
       c('instance.smtp.config.activated', { id: 's' }),
     ]);
     const count = counting(db.pool);

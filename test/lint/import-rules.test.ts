@@ -59,7 +59,14 @@ beforeAll(async () => {
     await mkdir(dirname(join(dir, path)), { recursive: true });
     await writeFile(join(dir, path), text);
   }
-  const args = [join(ROOT, 'node_modules/dependency-cruiser/bin/dependency-cruise.mjs'), '--config', join(ROOT, '.dependency-cruiser.cjs'), '--output-type', 'json', 'src'];
+  const args = [
+    join(ROOT, 'node_modules/dependency-cruiser/bin/dependency-cruise.mjs'),
+    '--config',
+    join(ROOT, '.dependency-cruiser.cjs'),
+    '--output-type',
+    'json',
+    'src',
+  ];
   const { stdout } = await run(process.execPath, args, { cwd: dir, maxBuffer: 16 * 1024 * 1024 });
   const { summary } = JSON.parse(stdout) as { summary: { error: number; violations: Violation[] } };
   ({ error: errors, violations } = summary);
@@ -81,7 +88,9 @@ it('catches a file cycle made of type-only imports', () => {
 });
 
 it('catches a folder cycle that is no file cycle', () => {
-  expect(found('no-folder-cycle')).toEqual(expect.arrayContaining([expect.stringMatching(/^src\/(worker|channels)\/? → src\/(channels|worker)\/?$/)]));
+  expect(found('no-folder-cycle')).toEqual(
+    expect.arrayContaining([expect.stringMatching(/^src\/(worker|channels)\/? → src\/(channels|worker)\/?$/)]),
+  );
   expect(found('no-file-cycle').some((v) => v.includes('channels'))).toBe(false);
 });
 

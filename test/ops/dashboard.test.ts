@@ -46,12 +46,16 @@ beforeAll(async () => {
   expect(await herald.producer!.tickRequests()).toBe(1);
   jobId = jobIdFor(instanceId, aggregateId, 1);
   // A job herald would never write: whatever is outside the allow-list must be masked.
-  await herald.queues.requests.add('requested', {
-    instanceId,
-    aggregateId: 'rogue',
-    sequence: 1,
-    ...({ code: ROGUE_CODE, to: EMAIL } as object),
-  }, { jobId: 'rogue-job' });
+  await herald.queues.requests.add(
+    'requested',
+    {
+      instanceId,
+      aggregateId: 'rogue',
+      sequence: 1,
+      ...({ code: ROGUE_CODE, to: EMAIL } as object),
+    },
+    { jobId: 'rogue-job' },
+  );
 
   // launch() gives the browser a fresh temporary profile and removes it on close.
   browser = await chromium.launch({
@@ -147,7 +151,10 @@ it('logs in, shows the queues and a job, and never a clear code', async () => {
     // Bull Board's own JS and CSS were served (the @fastify/static path works on this Node).
     expect(failures).toEqual([]);
     const assets = await page.evaluate(() =>
-      performance.getEntriesByType('resource').map((e) => e.name).filter((n) => /\.(js|css)(\?|$)/.test(n)),
+      performance
+        .getEntriesByType('resource')
+        .map((e) => e.name)
+        .filter((n) => /\.(js|css)(\?|$)/.test(n)),
     );
     expect(assets.filter((a) => a.startsWith(base)).length).toBeGreaterThan(0);
 

@@ -18,7 +18,9 @@ let base: string;
 
 beforeAll(async () => {
   h = await makeHarness();
-  sink = await startSmtpSink({ failWith: (_n, mail) => (mail.envelope.to[0] === 'bounce@example.com' ? { code: 550, message: 'no such user' } : undefined) });
+  sink = await startSmtpSink({
+    failWith: (_n, mail) => (mail.envelope.to[0] === 'bounce@example.com' ? { code: 550, message: 'no such user' } : undefined),
+  });
   const cfg = h.config({ SMTP_URL: sink.url, SMTP_FROM: 'herald@example.com', HERALD_HTTP_PORT: '0' });
   herald = await h.start(cfg, ['all'], { producerLoops: false, http: { host: '127.0.0.1' } });
   base = herald.http!.url;

@@ -12,10 +12,24 @@ it('shows allow-listed job fields and masks everything else, however nested', ()
   const safe = new Set(['instanceId', 'aggregateId', 'sequence', 'delivered', 'at']);
   expect(
     redactJobField(
-      { instanceId: 'i', aggregateId: 'a', sequence: 2, delivered: { at: 't', generatorInfo: { id: 'x' } }, code: '123456', request: { to: 'a@b.c' } },
+      {
+        instanceId: 'i',
+        aggregateId: 'a',
+        sequence: 2,
+        delivered: { at: 't', generatorInfo: { id: 'x' } },
+        code: '123456',
+        request: { to: 'a@b.c' },
+      },
       safe,
     ),
-  ).toEqual({ instanceId: 'i', aggregateId: 'a', sequence: 2, delivered: { at: 't', generatorInfo: '[redacted]' }, code: '[redacted]', request: '[redacted]' });
+  ).toEqual({
+    instanceId: 'i',
+    aggregateId: 'a',
+    sequence: 2,
+    delivered: { at: 't', generatorInfo: '[redacted]' },
+    code: '[redacted]',
+    request: '[redacted]',
+  });
   expect(redactJobField('123456', safe)).toBe('[redacted]');
   expect(redactJobField(['123456'], safe)).toBe('[redacted]');
   expect(redactJobField(42, safe)).toBe(42);
@@ -40,7 +54,12 @@ it('redacts codes, passwords and addresses from log lines', () => {
   });
   const logger = pino({ redact: { paths: REDACT_PATHS, censor: '[redacted]' } }, out);
   logger.child({ role: 'worker', jobId: 'j1' }).warn(
-    { code: 'C0DE42', err: { rcptTo: ['x@example.com'], envelope: { to: ['x@example.com'] } }, password: 'hunter2', headers: { authorization: 'Basic abc' } },
+    {
+      code: 'C0DE42',
+      err: { rcptTo: ['x@example.com'], envelope: { to: ['x@example.com'] } },
+      password: 'hunter2',
+      headers: { authorization: 'Basic abc' },
+    },
     'send failed',
   );
   const line = lines.join('');

@@ -66,7 +66,10 @@ describe('requests older than MaxTtl when herald first sees them', () => {
     const h = await harness();
     const connection = makeRedis(REDIS_URL, 'producer', silent);
     const queues = makeQueues({ connection, prefix: h.prefix, notifications: { maxAttempts: 3 }, logger: silent });
-    cleanups.push(() => connection.quit(), () => queues.close());
+    cleanups.push(
+      () => connection.quit(),
+      () => queues.close(),
+    );
     const cfg = h.config({ ZITADEL_NOTIFICATIONS_MAXTTL: '30s' }).notifications;
     const producer = makeProducer({ pool: h.db.pool, queues, cfg, logger: silent }, { listen: false, expiredPage: 2 });
     cleanups.push(() => producer.stop());
@@ -76,13 +79,30 @@ describe('requests older than MaxTtl when herald first sees them', () => {
     // Oldest first: one finished long ago, five still pending, one whose retry is pending.
     const finished = await oldRequest(h, user, 10 * 60_000);
     await insertZitadelEvents(h.db.pool, [
-      { instanceId, aggregateType: 'notification', aggregateId: finished, eventType: 'notification.sent', owner: user.orgId, payload: {}, position: epochAgo(10 * 60_000 - 1) },
+      {
+        instanceId,
+        aggregateType: 'notification',
+        aggregateId: finished,
+        eventType: 'notification.sent',
+        owner: user.orgId,
+        payload: {},
+        position: epochAgo(10 * 60_000 - 1),
+      },
     ]);
     const pending: string[] = [];
     for (let i = 0; i < 5; i++) pending.push(await oldRequest(h, user, 5 * 60_000 - i * 1000));
     const retried = await oldRequest(h, user, 3 * 60_000);
     await insertZitadelEvents(h.db.pool, [
-      { instanceId, aggregateType: 'notification', aggregateId: retried, eventType: 'notification.retry.requested', owner: user.orgId, payload: { backOff: 1e9 }, createdAt: new Date(Date.now() - 170_000), position: epochAgo(170_000) },
+      {
+        instanceId,
+        aggregateType: 'notification',
+        aggregateId: retried,
+        eventType: 'notification.retry.requested',
+        owner: user.orgId,
+        payload: { backOff: 1e9 },
+        createdAt: new Date(Date.now() - 170_000),
+        position: epochAgo(170_000),
+      },
     ]);
     const inWindow = await requestNotification(h.db.pool, user);
 
@@ -100,7 +120,14 @@ describe('requests older than MaxTtl when herald first sees them', () => {
 
     // Once it is finished, the next pass goes on from there.
     await insertZitadelEvents(h.db.pool, [
-      { instanceId, aggregateType: 'notification', aggregateId: pending[0]!, eventType: 'notification.canceled', owner: user.orgId, payload: { error: 'x' } },
+      {
+        instanceId,
+        aggregateType: 'notification',
+        aggregateId: pending[0]!,
+        eventType: 'notification.canceled',
+        owner: user.orgId,
+        payload: { error: 'x' },
+      },
     ]);
     expect(await producer.tickExpired(2)).toBe(3);
     for (const id of pending.slice(1, 4)) expect(await requestJob(id)).toBeDefined();

@@ -80,7 +80,14 @@ describe('producer', () => {
     // Finish the first 10 of the busy instance: the window moves on.
     await insertZitadelEvents(
       h.db.pool,
-      a.ids.slice(0, 10).map((aggregateId) => ({ instanceId: busy, aggregateType: 'notification', aggregateId, eventType: 'notification.sent', owner: 'o', payload: {} })),
+      a.ids.slice(0, 10).map((aggregateId) => ({
+        instanceId: busy,
+        aggregateType: 'notification',
+        aggregateId,
+        eventType: 'notification.sent',
+        owner: 'o',
+        payload: {},
+      })),
     );
     expect(await producer.tickRequests()).toBe(10);
     expect(await queues.requests.getJob(jobIdFor(busy, a.ids[19]!, 1))).toBeDefined();

@@ -97,7 +97,9 @@ describe('River claim', () => {
     expect(await finishJob(db.pool, { id, attempt: 2, state: 'completed' })).toBeUndefined();
     await db.pool.query(`UPDATE queue.river_job SET metadata = '{"cancel_attempted_at":"2026-01-01T00:00:00Z"}' WHERE id = $1`, [id]);
     const err = { at: '2026-01-01T00:00:00.000000000Z', attempt: 1, error: 'boom', trace: '' };
-    expect(await finishJob(db.pool, { id, attempt: job!.attempt, state: 'retryable', error: err, scheduledAt: new Date(Date.now() + 60_000) })).toBe('cancelled');
+    expect(await finishJob(db.pool, { id, attempt: job!.attempt, state: 'retryable', error: err, scheduledAt: new Date(Date.now() + 60_000) })).toBe(
+      'cancelled',
+    );
     const row = await riverRow(db.pool, id);
     expect(row).toMatchObject({ state: 'cancelled', errors: [err] });
     expect(row.finalized_at).toBeInstanceOf(Date);

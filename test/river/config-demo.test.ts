@@ -70,9 +70,12 @@ describe('River tables', () => {
     expect(cfg.source).toMatchObject({ events: false, river: true });
     const herald = await startHerald(cfg, ['all'], silent);
     try {
-      await waitUntil(async () => (await db.pool.query(`SELECT count(*)::int AS n FROM queue.river_job WHERE state = 'completed'`)).rows[0].n === 10, {
-        what: 'all demo jobs completed',
-      });
+      await waitUntil(
+        async () => (await db.pool.query(`SELECT count(*)::int AS n FROM queue.river_job WHERE state = 'completed'`)).rows[0].n === 10,
+        {
+          what: 'all demo jobs completed',
+        },
+      );
       const files = await readdir(outbox);
       expect(files.filter((f) => f.endsWith('.eml'))).toHaveLength(8);
       expect(files.filter((f) => f.endsWith('.json'))).toHaveLength(2);

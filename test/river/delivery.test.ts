@@ -40,7 +40,14 @@ afterAll(async () => {
 async function run(env: Record<string, string> = {}, failWith?: Parameters<typeof startSmtpSink>[0]) {
   sink = await startSmtpSink(failWith);
   const outbox = await mkdtemp(path.join(tmpdir(), 'herald-river-'));
-  const cfg = h.config({ SMTP_URL: sink.url, SMTP_FROM: 'herald@example.com', HERALD_SOURCE: 'river', HERALD_OUTBOX_DIR: outbox, HERALD_SMS_PROVIDER: 'outbox', ...env });
+  const cfg = h.config({
+    SMTP_URL: sink.url,
+    SMTP_FROM: 'herald@example.com',
+    HERALD_SOURCE: 'river',
+    HERALD_OUTBOX_DIR: outbox,
+    HERALD_SMS_PROVIDER: 'outbox',
+    ...env,
+  });
   herald = await h.start(cfg);
   return { sink, herald, cfg, outbox };
 }
@@ -58,14 +65,67 @@ function waitState(id: string, states: readonly string[]) {
 const TRIGGERS = [
   { eventType: 'user.human.initialization.code.added', messageType: 'InitCode', type: 0, sent: 'user.human.initialization.code.sent', payload: null },
   { eventType: 'user.human.email.code.added', messageType: 'VerifyEmail', type: 0, sent: 'user.human.email.code.sent', payload: null },
-  { eventType: 'user.human.password.code.added', messageType: 'PasswordReset', type: 0, sent: 'user.human.password.code.sent', payload: { generatorInfo: {} } },
-  { eventType: 'user.human.password.code.added', messageType: 'PasswordReset', type: 1, sent: 'user.human.password.code.sent', payload: { generatorInfo: {} } },
-  { eventType: 'user.human.phone.code.added', messageType: 'VerifyPhone', type: 1, sent: 'user.human.phone.code.sent', payload: { generatorInfo: {} } },
-  { eventType: 'user.human.mfa.otp.sms.code.added', messageType: 'VerifySMSOTP', type: 1, sent: 'user.human.mfa.otp.sms.code.sent', payload: { generatorInfo: {} }, isOTP: true },
-  { eventType: 'user.human.mfa.otp.email.code.added', messageType: 'VerifyEmailOTP', type: 0, sent: 'user.human.mfa.otp.email.code.sent', payload: {}, isOTP: true },
-  { eventType: 'user.domain.claimed', messageType: 'DomainClaimed', type: 0, sent: 'user.domain.claimed.sent', payload: null, noCode: true, requiresPreviousDomain: true },
-  { eventType: 'user.human.passwordless.initialization.code.requested', messageType: 'PasswordlessRegistration', type: 0, sent: 'user.human.passwordless.initialization.code.sent', codeId: true },
-  { eventType: 'user.human.password.changed', messageType: 'PasswordChange', type: 0, sent: 'user.human.password.change.sent', payload: null, noCode: true },
+  {
+    eventType: 'user.human.password.code.added',
+    messageType: 'PasswordReset',
+    type: 0,
+    sent: 'user.human.password.code.sent',
+    payload: { generatorInfo: {} },
+  },
+  {
+    eventType: 'user.human.password.code.added',
+    messageType: 'PasswordReset',
+    type: 1,
+    sent: 'user.human.password.code.sent',
+    payload: { generatorInfo: {} },
+  },
+  {
+    eventType: 'user.human.phone.code.added',
+    messageType: 'VerifyPhone',
+    type: 1,
+    sent: 'user.human.phone.code.sent',
+    payload: { generatorInfo: {} },
+  },
+  {
+    eventType: 'user.human.mfa.otp.sms.code.added',
+    messageType: 'VerifySMSOTP',
+    type: 1,
+    sent: 'user.human.mfa.otp.sms.code.sent',
+    payload: { generatorInfo: {} },
+    isOTP: true,
+  },
+  {
+    eventType: 'user.human.mfa.otp.email.code.added',
+    messageType: 'VerifyEmailOTP',
+    type: 0,
+    sent: 'user.human.mfa.otp.email.code.sent',
+    payload: {},
+    isOTP: true,
+  },
+  {
+    eventType: 'user.domain.claimed',
+    messageType: 'DomainClaimed',
+    type: 0,
+    sent: 'user.domain.claimed.sent',
+    payload: null,
+    noCode: true,
+    requiresPreviousDomain: true,
+  },
+  {
+    eventType: 'user.human.passwordless.initialization.code.requested',
+    messageType: 'PasswordlessRegistration',
+    type: 0,
+    sent: 'user.human.passwordless.initialization.code.sent',
+    codeId: true,
+  },
+  {
+    eventType: 'user.human.password.changed',
+    messageType: 'PasswordChange',
+    type: 0,
+    sent: 'user.human.password.change.sent',
+    payload: null,
+    noCode: true,
+  },
   { eventType: 'user.human.invite.code.added', messageType: 'InviteUser', type: 0, sent: 'user.human.invite.code.sent', payload: null },
 ] as const;
 
@@ -79,7 +139,14 @@ describe('River mode delivery', () => {
       const code = `C${i}X${newId().slice(-4)}`;
       const crypted = 'noCode' in t ? undefined : encryptCode(code);
       const [seq] = await insertZitadelEvents(h.db.pool, [
-        { instanceId, aggregateType: 'user', aggregateId: user.userId, owner: user.orgId, eventType: t.eventType, payload: crypted ? { code: crypted } : {} },
+        {
+          instanceId,
+          aggregateType: 'user',
+          aggregateId: user.userId,
+          owner: user.orgId,
+          eventType: t.eventType,
+          payload: crypted ? { code: crypted } : {},
+        },
       ]);
       const codeId = 'codeId' in t ? `code-${seq}` : undefined;
       const id = await insertRiverJob(
@@ -126,7 +193,7 @@ describe('River mode delivery', () => {
     expect(rows[0].n).toBe(0);
   });
 
-  it('retries a failing send by River\'s default policy, then discards it after MaxAttempts', async () => {
+  it("retries a failing send by River's default policy, then discards it after MaxAttempts", async () => {
     const { herald } = await run({}, { failWith: () => ({ code: 451, message: 'try again later' }) });
     const user = await seedUser(h.db.pool, { instanceId: newId() });
     const id = await insertRiverJob(h.db.pool, userArgs(user, { code: encryptCode('111111') }), { maxAttempts: 2 });
@@ -150,8 +217,11 @@ describe('River mode delivery', () => {
     expect(last.finalized_at).not.toBeNull();
   });
 
-  it('sets retryable with the configured delay when the operator tuned herald\'s retry settings', async () => {
-    const { herald } = await run({ ZITADEL_NOTIFICATIONS_MINRETRYDELAY: '30s', ZITADEL_NOTIFICATIONS_MAXRETRYDELAY: '40s' }, { failWith: () => ({ code: 451, message: 'later' }) });
+  it("sets retryable with the configured delay when the operator tuned herald's retry settings", async () => {
+    const { herald } = await run(
+      { ZITADEL_NOTIFICATIONS_MINRETRYDELAY: '30s', ZITADEL_NOTIFICATIONS_MAXRETRYDELAY: '40s' },
+      { failWith: () => ({ code: 451, message: 'later' }) },
+    );
     const user = await seedUser(h.db.pool, { instanceId: newId() });
     const id = await insertRiverJob(h.db.pool, userArgs(user, { code: encryptCode('222222') }));
     const before = Date.now();
@@ -163,13 +233,15 @@ describe('River mode delivery', () => {
     expect(delay).toBeLessThanOrEqual(41_000 + (Date.now() - before));
   });
 
-  it('cancels a row older than MaxTtl with ZITADEL\'s reason and River\'s error element', async () => {
+  it("cancels a row older than MaxTtl with ZITADEL's reason and River's error element", async () => {
     const { sink, herald } = await run({ ZITADEL_NOTIFICATIONS_MAXTTL: '1m' });
     const user = await seedUser(h.db.pool, { instanceId: newId() });
     const id = await insertRiverJob(h.db.pool, userArgs(user, { code: encryptCode('333333') }), { createdAt: new Date(Date.now() - 120_000) });
     await herald.river?.producer?.tick();
     const row = await waitState(id, ['cancelled']);
-    expect(row.errors).toEqual([{ at: expect.stringMatching(/^\d{4}-\d\d-\d\dT[\d:.]+Z$/), attempt: 1, error: 'JobCancelError: notification is too old', trace: '' }]);
+    expect(row.errors).toEqual([
+      { at: expect.stringMatching(/^\d{4}-\d\d-\d\dT[\d:.]+Z$/), attempt: 1, error: 'JobCancelError: notification is too old', trace: '' },
+    ]);
     expect(row.finalized_at).not.toBeNull();
     expect(sink.attempts).toBe(0);
   });

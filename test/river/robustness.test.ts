@@ -69,7 +69,10 @@ describe('River mode robustness', () => {
       [{ ...good, code: { CryptoType: 0, Algorithm: 'aes', KeyID: 'userKey', Crypted: '!!not base64!!' } }, /JobCancelError: /],
       [{ ...good, code: { ...encryptCode('1'), KeyID: 'no-such-key' } }, /no-such-key/],
       [{ ...good, aggregate: null }, /args\.aggregate/],
-      [{ ...good, eventType: 'user.initialization.code.added' }, /^JobCancelError: no sent handler registered for user\.initialization\.code\.added$/],
+      [
+        { ...good, eventType: 'user.initialization.code.added' },
+        /^JobCancelError: no sent handler registered for user\.initialization\.code\.added$/,
+      ],
       [{ ...good, triggeredAtOrigin: 'javascript:alert(1)' }, /triggeredAtOrigin/],
     ];
     const ids = [];
@@ -102,7 +105,14 @@ describe('River mode robustness', () => {
     const sessionId = newId();
     await insertZitadelEvents(h.db.pool, [
       { instanceId, aggregateType: 'session', aggregateId: sessionId, owner: instanceId, eventType: 'session.added', payload: {} },
-      { instanceId, aggregateType: 'session', aggregateId: sessionId, owner: instanceId, eventType: 'session.otp.email.challenged', payload: { code: encryptCode('918273') } },
+      {
+        instanceId,
+        aggregateType: 'session',
+        aggregateId: sessionId,
+        owner: instanceId,
+        eventType: 'session.otp.email.challenged',
+        payload: { code: encryptCode('918273') },
+      },
     ]);
     const id = await insertRiverJob(
       h.db.pool,
@@ -136,7 +146,9 @@ describe('River mode robustness', () => {
     const states = [(await waitFinal(first)).state, (await waitFinal(second)).state];
     expect(states).toEqual(['completed', 'completed']);
     await sink.waitFor(1);
-    const sentEvents = (await eventsOf(h.db.pool, user.instanceId, user.userId)).filter((e) => e.event_type === 'user.human.initialization.code.sent');
+    const sentEvents = (await eventsOf(h.db.pool, user.instanceId, user.userId)).filter(
+      (e) => e.event_type === 'user.human.initialization.code.sent',
+    );
     expect(sentEvents).toHaveLength(1);
     expect(sink.attempts).toBe(1);
   });
@@ -145,7 +157,14 @@ describe('River mode robustness', () => {
     sink = await startSmtpSink();
     const herald = await start();
     const user = await seedUser(h.db.pool, { instanceId: newId() });
-    const change = { instanceId: user.instanceId, aggregateType: 'user', aggregateId: user.userId, owner: user.orgId, eventType: 'user.human.password.changed', payload: {} };
+    const change = {
+      instanceId: user.instanceId,
+      aggregateType: 'user',
+      aggregateId: user.userId,
+      owner: user.orgId,
+      eventType: 'user.human.password.changed',
+      payload: {},
+    };
     const args = userArgs(user, { eventType: 'user.human.password.changed', messageType: 'PasswordChange' });
     await insertZitadelEvents(h.db.pool, [change]);
     const first = await insertRiverJob(h.db.pool, args);

@@ -13,7 +13,15 @@ import { describe, expect, it } from 'vitest';
 import { assertSafeAddress, classifySmtpError, safeHeaderValue, safeSubject } from '../../src/channels/smtp-errors.js';
 import { redactUrl } from '../../src/config/problems.js';
 import { escapeHtml, renderGoTemplate, TEMPLATE_LIMITS } from '../../src/content/go-template.js';
-import { cssEscaper, cssValueFilter, htmlEscaper, htmlNospaceEscaper, unescapeHtml, urlFilter, urlNormalizer } from '../../src/content/html-escape.js';
+import {
+  cssEscaper,
+  cssValueFilter,
+  htmlEscaper,
+  htmlNospaceEscaper,
+  unescapeHtml,
+  urlFilter,
+  urlNormalizer,
+} from '../../src/content/html-escape.js';
 import { matchLanguage } from '../../src/content/language.js';
 import { renderEmailLayout, safeHref } from '../../src/content/layout.js';
 import { renderMailTemplate } from '../../src/content/mail-template.js';
@@ -114,7 +122,13 @@ describe('template paths', () => {
       renderMessage({ messageType: 'InitCode', language: input, channel: 'email', args, urlTemplate: 'https://a/{{.UserName}}' }),
     );
     timed('renderMessage (custom texts)', () =>
-      renderMessage({ messageType: 'InitCode', language: 'en', channel: 'sms', args: baseArgs, customTexts: { en: { Text: input, Subject: input } } }),
+      renderMessage({
+        messageType: 'InitCode',
+        language: 'en',
+        channel: 'sms',
+        args: baseArgs,
+        customTexts: { en: { Text: input, Subject: input } },
+      }),
     );
     timed('renderMessage (URL template)', () =>
       renderMessage({ messageType: 'InitCode', language: 'en', channel: 'email', args: baseArgs, urlTemplate: input }),

@@ -13,7 +13,20 @@ import { silentLogger, useCleanups } from '../helpers/channel-test.js';
 const cleanups = useCleanups();
 
 const smtp = (over: Record<string, unknown>): EmailProvider =>
-  ({ kind: 'smtp', id: 's', description: '', host: 'mail.example.com', port: 587, tls: true, user: '', password: 'x', senderAddress: 'no-reply@t.example', senderName: '', replyToAddress: '', ...over }) as EmailProvider;
+  ({
+    kind: 'smtp',
+    id: 's',
+    description: '',
+    host: 'mail.example.com',
+    port: 587,
+    tls: true,
+    user: '',
+    password: 'x',
+    senderAddress: 'no-reply@t.example',
+    senderName: '',
+    replyToAddress: '',
+    ...over,
+  }) as EmailProvider;
 
 function pick(fn: () => unknown): unknown {
   try {
@@ -32,8 +45,16 @@ describe('invalid tenant settings cancel at once, naming the rule', () => {
     ['a label starting with a hyphen', smtp({ host: '-mail.example' }), /SMTP host is not a valid host name or IP address/],
     ['port 0', smtp({ port: 0 }), /SMTP port is not an integer from 1 to 65535/],
     ['port 70000', smtp({ port: 70000 }), /SMTP port is not an integer from 1 to 65535/],
-    ['an endpoint that is no URL', { kind: 'http', id: 'h', description: '', endpoint: 'not a url' } as EmailProvider, /HTTP provider endpoint is not a valid URL/],
-    ['a file: endpoint', { kind: 'http', id: 'h', description: '', endpoint: 'file:///etc/passwd' } as EmailProvider, /must be an http:\/\/ or https:\/\/ URL/],
+    [
+      'an endpoint that is no URL',
+      { kind: 'http', id: 'h', description: '', endpoint: 'not a url' } as EmailProvider,
+      /HTTP provider endpoint is not a valid URL/,
+    ],
+    [
+      'a file: endpoint',
+      { kind: 'http', id: 'h', description: '', endpoint: 'file:///etc/passwd' } as EmailProvider,
+      /must be an http:\/\/ or https:\/\/ URL/,
+    ],
   ])('email: %s', (_what, provider, reason) => {
     const c = makeInstanceChannels({ logger: silentLogger });
     cleanups.push(() => c.close());
@@ -46,7 +67,15 @@ describe('invalid tenant settings cancel at once, naming the rule', () => {
   it('sms: a Twilio config the SDK cannot use (sid without AC)', () => {
     const c = makeInstanceChannels({ logger: silentLogger });
     cleanups.push(() => c.close());
-    const provider: SmsProvider = { kind: 'twilio', id: 't', description: '', sid: 'XX123', token: 'tok', senderNumber: '+15550000000', verifyServiceSid: '' };
+    const provider: SmsProvider = {
+      kind: 'twilio',
+      id: 't',
+      description: '',
+      sid: 'XX123',
+      token: 'tok',
+      senderNumber: '+15550000000',
+      verifyServiceSid: '',
+    };
     const err = pick(() => c.sms('i-1', provider));
     expect(isPermanent(err)).toBe(true);
     expect((err as Error).message).toMatch(/the instance's provider settings are invalid: twilio account sid must start with AC/);

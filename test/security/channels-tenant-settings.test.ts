@@ -50,7 +50,9 @@ afterAll(async () => {
 });
 
 /** A fresh instance whose active email provider is set by `events`, and one request for its user. */
-async function tenant(providerEvents: (instanceId: string) => Array<{ eventType: string; payload: unknown }>): Promise<{ instanceId: string; id: string }> {
+async function tenant(
+  providerEvents: (instanceId: string) => Array<{ eventType: string; payload: unknown }>,
+): Promise<{ instanceId: string; id: string }> {
   const instanceId = newId();
   const user = await seedUser(h.db.pool, { instanceId });
   await insertZitadelEvents(
@@ -67,13 +69,22 @@ async function tenant(providerEvents: (instanceId: string) => Array<{ eventType:
 }
 
 /** An SMTP config; without a user herald sends no AUTH (ZITADEL's HasAuth), as the sink wants. */
-const smtpProvider = (host: string, user = '') => () => [
-  {
-    eventType: 'instance.smtp.config.added',
-    payload: { id: 's1', host, user, senderAddress: 'no-reply@tenant.example', senderName: 'Tenant', password: encryptCode('pw', 'smtpKey', SMTP_KEY) },
-  },
-  { eventType: 'instance.smtp.config.activated', payload: { id: 's1' } },
-];
+const smtpProvider =
+  (host: string, user = '') =>
+  () => [
+    {
+      eventType: 'instance.smtp.config.added',
+      payload: {
+        id: 's1',
+        host,
+        user,
+        senderAddress: 'no-reply@tenant.example',
+        senderName: 'Tenant',
+        password: encryptCode('pw', 'smtpKey', SMTP_KEY),
+      },
+    },
+    { eventType: 'instance.smtp.config.activated', payload: { id: 's1' } },
+  ];
 
 const httpProvider = (endpoint: string) => () => [
   { eventType: 'instance.smtp.config.http.added', payload: { id: 'h1', description: 'hook', endpoint } },
@@ -136,7 +147,12 @@ describe('tenant SMTP host and provider URL are attacker input', () => {
 
   it('an HTTP provider on link-local / loopback addresses is canceled naming the egress rule, without a request', async () => {
     const port = new URL(hook.url).port;
-    for (const endpoint of [`http://127.0.0.2:${port}/hook`, 'http://169.254.169.254/latest/meta-data/', `http://[::ffff:127.0.0.2]:${port}/hook`, `http://[::1]:${port}/hook`]) {
+    for (const endpoint of [
+      `http://127.0.0.2:${port}/hook`,
+      'http://169.254.169.254/latest/meta-data/',
+      `http://[::ffff:127.0.0.2]:${port}/hook`,
+      `http://[::1]:${port}/hook`,
+    ]) {
       const result = await outcome(await tenant(httpProvider(endpoint)));
       expect(result, endpoint).toMatchObject({ type: 'notification.canceled', retries: 0 });
       expect(result.reason, endpoint).toMatch(/refused by the egress rule/);

@@ -86,7 +86,9 @@ describe('tenant HTTP provider answers are bounded', () => {
       res.writeHead(307, { location: target.url });
       res.end();
     });
-    const err = await channel(url).send(MAIL, sendContext()).catch((e: unknown) => e);
+    const err = await channel(url)
+      .send(MAIL, sendContext())
+      .catch((e: unknown) => e);
     expect(isPermanent(err)).toBe(true);
     expect((err as Error).message).toBe('http provider rejected the notification with 307');
     expect(target.requests).toHaveLength(0);
@@ -98,7 +100,9 @@ describe('tenant HTTP provider answers are bounded', () => {
       res.writeHead(503, { 'content-type': 'text/plain' });
       res.end('-ERR internal banner: postgres 15 at 10.0.0.5');
     });
-    const err = (await channel(url).send(MAIL, sendContext()).catch((e: unknown) => e)) as Error & { code: string };
+    const err = (await channel(url)
+      .send(MAIL, sendContext())
+      .catch((e: unknown) => e)) as Error & { code: string };
     expect(err.code).toBe('HTTP_PROVIDER_UNAVAILABLE');
     expect(err.message).toBe('http provider answered 503');
   });

@@ -113,7 +113,9 @@ describe('egress rule: which addresses are refused', () => {
 describe('egress rule: tenant HTTP providers', () => {
   it('a provider at 127.0.0.1 is refused naming the egress rule, and nothing is requested', async () => {
     const sink = await hook();
-    const err = await httpChannel(sink.url).send(MAIL, sendContext()).catch((e: unknown) => e);
+    const err = await httpChannel(sink.url)
+      .send(MAIL, sendContext())
+      .catch((e: unknown) => e);
     expect(isPermanent(err)).toBe(true);
     expect((err as Error).message).toMatch(/refused by the egress rule \(loopback address; an operator may allow it with HERALD_EGRESS_ALLOW\)/);
     expect(sink.requests).toHaveLength(0);
@@ -121,7 +123,9 @@ describe('egress rule: tenant HTTP providers', () => {
 
   it('a host name that resolves to loopback (localhost) is refused before connecting', async () => {
     const c = await counter();
-    const err = await httpChannel(`http://localhost:${c.port}/x`).send(MAIL, sendContext()).catch((e: unknown) => e);
+    const err = await httpChannel(`http://localhost:${c.port}/x`)
+      .send(MAIL, sendContext())
+      .catch((e: unknown) => e);
     expect(isPermanent(err)).toBe(true);
     expect((err as Error).message).toMatch(/refused by the egress rule \(loopback address/);
     expect(c.connections()).toBe(0);
@@ -163,7 +167,10 @@ describe('egress rule: tenant SMTP hosts', () => {
     const channels = makeInstanceChannels({ logger: silentLogger });
     cleanups.push(() => channels.close());
     for (const host of ['127.0.0.1', 'localhost', '::ffff:127.0.0.1']) {
-      const err = await channels.email(`i-${host}`, provider(host, c.port)).send(MAIL, sendContext()).catch((e: unknown) => e);
+      const err = await channels
+        .email(`i-${host}`, provider(host, c.port))
+        .send(MAIL, sendContext())
+        .catch((e: unknown) => e);
       expect(isPermanent(err), host).toBe(true);
       expect((err as Error).message, host).toMatch(/refused by the egress rule \(loopback address/);
     }

@@ -68,8 +68,23 @@ describe('recipients reach exactly one address', () => {
     const s = await sink();
     const channels = makeInstanceChannels({ logger: silentLogger, egress: parseEgressAllow('127.0.0.1/32').policy });
     cleanups.push(() => channels.close());
-    const base = { kind: 'smtp', id: 's', description: '', host: '127.0.0.1', port: s.port, tls: false, user: '', password: 'x', senderName: 'T', senderAddress: '', replyToAddress: '' } as const;
-    for (const over of [{ senderAddress: 'no-reply@t.example>, evil@attacker.example' }, { senderAddress: 'no-reply@t.example', replyToAddress: 'a@t.example\u2028b@attacker.example' }]) {
+    const base = {
+      kind: 'smtp',
+      id: 's',
+      description: '',
+      host: '127.0.0.1',
+      port: s.port,
+      tls: false,
+      user: '',
+      password: 'x',
+      senderName: 'T',
+      senderAddress: '',
+      replyToAddress: '',
+    } as const;
+    for (const over of [
+      { senderAddress: 'no-reply@t.example>, evil@attacker.example' },
+      { senderAddress: 'no-reply@t.example', replyToAddress: 'a@t.example\u2028b@attacker.example' },
+    ]) {
       let err: unknown;
       try {
         channels.email('i-1', { ...base, ...over });

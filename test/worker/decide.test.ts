@@ -136,7 +136,11 @@ const rows: Row[] = [
   },
   {
     name: 'gathering failed permanently: canceled with its error',
-    facts: facts({ settings: undefined, user: undefined, failure: { stage: 'gather', error: new PermanentError('X', 'bad user events'), released: false } }),
+    facts: facts({
+      settings: undefined,
+      user: undefined,
+      failure: { stage: 'gather', error: new PermanentError('X', 'bad user events'), released: false },
+    }),
     expected: { kind: 'cancel', reason: 'permanent', error: 'bad user events' },
   },
   {
@@ -179,8 +183,21 @@ const rows: Row[] = [
   { name: 'all clear: send', facts: facts(), expected: { kind: 'send', request, user } },
   {
     name: 'previous domain filled in before sending',
-    facts: facts({ loaded: loaded({ request: { ...request, eventType: 'user.domain.claimed', messageType: 'DomainClaimed', RequiresPreviousDomain: true, args: {} } }) }),
-    expected: { kind: 'send', request: { ...request, eventType: 'user.domain.claimed', messageType: 'DomainClaimed', RequiresPreviousDomain: true, args: { domain: 'old.example.com' } } },
+    facts: facts({
+      loaded: loaded({
+        request: { ...request, eventType: 'user.domain.claimed', messageType: 'DomainClaimed', RequiresPreviousDomain: true, args: {} },
+      }),
+    }),
+    expected: {
+      kind: 'send',
+      request: {
+        ...request,
+        eventType: 'user.domain.claimed',
+        messageType: 'DomainClaimed',
+        RequiresPreviousDomain: true,
+        args: { domain: 'old.example.com' },
+      },
+    },
   },
   { name: 'sent', facts: facts({ send: { ok: true } }), expected: { kind: 'write-sent', request, user } },
   {

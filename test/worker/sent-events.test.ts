@@ -65,11 +65,7 @@ describe('sentEventFor', () => {
   });
 
   it('passwordless carries the code id from the request args', () => {
-    const cmd = sentEventFor(
-      INSTANCE,
-      request('user.human.passwordless.initialization.code.requested', { args: { codeID: 'code-77' } }),
-      {},
-    );
+    const cmd = sentEventFor(INSTANCE, request('user.human.passwordless.initialization.code.requested', { args: { codeID: 'code-77' } }), {});
     expect(cmd?.payload).toEqual({ id: 'code-77' });
   });
 

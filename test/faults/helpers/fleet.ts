@@ -46,7 +46,10 @@ export async function seedRequests(pool: pg.Pool, instanceId: string, n: number,
 }
 
 /** The environment of a spawned herald; short intervals keep the scenarios fast. */
-export function heraldEnv(opts: { databaseUrl: string; redisUrl: string; prefix: string; smtpUrl: string }, extra: Record<string, string> = {}): Record<string, string> {
+export function heraldEnv(
+  opts: { databaseUrl: string; redisUrl: string; prefix: string; smtpUrl: string },
+  extra: Record<string, string> = {},
+): Record<string, string> {
   return {
     DATABASE_URL: opts.databaseUrl,
     REDIS_URL: opts.redisUrl,
@@ -87,12 +90,11 @@ SELECT aggregate_id,
 
 /** Outcome counts per notification aggregate of one instance. */
 export async function tally(pool: pg.Pool, instanceId: string): Promise<Map<string, Tally>> {
-  const { rows } = await pool.query<{ aggregate_id: string; sent: string; canceled: string; retries: string; trail: string[] }>(TALLY_SQL, [instanceId]);
+  const { rows } = await pool.query<{ aggregate_id: string; sent: string; canceled: string; retries: string; trail: string[] }>(TALLY_SQL, [
+    instanceId,
+  ]);
   return new Map(
-    rows.map((r) => [
-      r.aggregate_id,
-      { sent: Number(r.sent), canceled: Number(r.canceled), retries: Number(r.retries), trail: r.trail.slice(1) },
-    ]),
+    rows.map((r) => [r.aggregate_id, { sent: Number(r.sent), canceled: Number(r.canceled), retries: Number(r.retries), trail: r.trail.slice(1) }]),
   );
 }
 
