@@ -10,15 +10,18 @@ import type { Pool } from 'pg';
 import type { SendResult } from '../channels/types.js';
 import type { NotificationsConfig, SourceConfig } from '../config/types.js';
 import type { Keyring } from '../crypto/keyring.js';
-import { asDependency, coerceError, DependencyError, isConcurrency, isPermanent } from '../errors.js';
+import { asDependency, coerceError, DependencyError, errorCode, isConcurrency, isPermanent } from '../errors.js';
 import { NotificationType } from '../eventstore/notification-types.js';
 import { customTextsFor } from '../instance/custom-texts.js';
 import { loadNotifyUser } from '../instance/notify-user.js';
 import type { Logger } from '../logger.js';
 import type { RedisClient as Redis } from '../queue/connection.js';
+import { maskRecipient } from '../util/mask.js';
+import type { AttemptReport } from '../worker/attempt.js';
 import { deliver, type InstanceServices, lookFor, pickChannel, policyRefusal } from '../worker/instance.js';
 import { buildMessage, originOf, withPreviousDomain } from '../worker/message.js';
 import type { Channels } from '../worker/pipeline.js';
+import { failureClass, type ResultClass } from '../worker/result-class.js';
 import { SENT_EVENTS, sentEventFor } from '../worker/sent-events.js';
 import { parseRiverArgs, type RiverRequest } from './args.js';
 import { cancelJob, completeWithSent, failJob, RowGoneError } from './finish.js';
@@ -42,11 +45,11 @@ export interface RiverDeps {
 }
 
 export type RiverOutcome =
-  | { readonly kind: 'sent'; readonly channel: string; readonly messageType: string }
+  | { readonly kind: 'sent'; readonly channel: string; readonly messageType: string; readonly report: AttemptReport }
   | { readonly kind: 'duplicate' }
-  | { readonly kind: 'cancelled'; readonly error: string }
-  | { readonly kind: 'retry'; readonly state: string; readonly delayMs: number; readonly error: string }
-  | { readonly kind: 'discarded'; readonly error: string }
+  | { readonly kind: 'cancelled'; readonly error: string; readonly report?: AttemptReport }
+  | { readonly kind: 'retry'; readonly state: string; readonly delayMs: number; readonly error: string; readonly report?: AttemptReport }
+  | { readonly kind: 'discarded'; readonly error: string; readonly report?: AttemptReport }
   /** The row is not running this attempt any more (finished, rescued or deleted by someone else). */
   | { readonly kind: 'finished' }
   /** A twin row is being sent right now: look again shortly, no attempt used. */
@@ -68,20 +71,37 @@ export async function processRiverAttempt(deps: RiverDeps, data: RiverJobData, c
   const found = await asDependency('reading the River job', () => getJob(pool, data.riverId));
   if (!found || found.state !== 'running' || found.attempt !== data.attempt) return { kind: 'finished' };
   const job: RiverJob = found;
+  const startedAt = now();
+  const seen: { providerKind: string; recipient: string | undefined; otp: boolean; acceptedAt?: number } = {
+    providerKind: 'none',
+    recipient: undefined,
+    otp: false,
+  };
+  const report = (resultClass: ResultClass, err?: unknown, result?: SendResult): AttemptReport => ({
+    requestedAt: job.createdAt.getTime(),
+    startedAt,
+    finishedAt: seen.acceptedAt ?? now(),
+    providerKind: seen.providerKind,
+    resultClass,
+    errorCode: err === undefined ? undefined : errorCode(err),
+    providerMessageId: result?.providerMessageId,
+    otp: seen.otp,
+    recipient: seen.recipient,
+  });
 
-  const cancel = async (reason: string): Promise<RiverOutcome> => {
+  const cancel = async (reason: string, cls: ResultClass = 'not-sent', err?: unknown): Promise<RiverOutcome> => {
     if (!(await cancelJob(pool, job, reason))) return { kind: 'finished' };
     logger.info({ error: reason }, 'River job cancelled');
-    return { kind: 'cancelled', error: reason };
+    return { kind: 'cancelled', error: reason, report: report(cls, err) };
   };
-  const fail = async (error: string): Promise<RiverOutcome> => {
+  const fail = async (error: string, cls: ResultClass = 'failed', err?: unknown): Promise<RiverOutcome> => {
     const policy = deps.source.riverRetryPolicy === 'river' ? ({ kind: 'river' } as const) : ({ kind: 'herald', cfg } as const);
     const plan = planRetry(job, policy, now());
     const state = await failJob(pool, job, error, plan);
     if (state === undefined) return { kind: 'finished' };
-    if (state === 'discarded') return { kind: 'discarded', error };
-    if (state === 'cancelled') return { kind: 'cancelled', error };
-    return { kind: 'retry', state, delayMs: plan.delayMs ?? 0, error };
+    if (state === 'discarded') return { kind: 'discarded', error, report: report(cls, err) };
+    if (state === 'cancelled') return { kind: 'cancelled', error, report: report(cls, err) };
+    return { kind: 'retry', state, delayMs: plan.delayMs ?? 0, error, report: report(cls, err) };
   };
 
   if (job.createdAt.getTime() + cfg.maxTtlMs < now()) return cancel(TOO_OLD);
@@ -94,6 +114,7 @@ export async function processRiverAttempt(deps: RiverDeps, data: RiverJobData, c
   }
   const instanceId = parsed.aggregate.instanceId;
   let request = parsed.request;
+  seen.otp = request.isOTP === true;
   // ZITADEL checks for a sent handler first, then the origin.
   const spec = SENT_EVENTS.get(request.eventType);
   if (!spec) return cancel(`no sent handler registered for ${request.eventType}`);
@@ -153,7 +174,7 @@ export async function processRiverAttempt(deps: RiverDeps, data: RiverJobData, c
       request = withPreviousDomain(request, user);
       if (!data.delivered) {
         const refusal = policyRefusal(request, settings);
-        if (refusal) return cancel(refusal);
+        if (refusal) return cancel(refusal, 'refused');
         const kind = request.notificationType === NotificationType.email ? 'email' : 'sms';
         channel = pickChannel(kind, instanceId, settings, services, deps.channels);
       }
@@ -161,8 +182,10 @@ export async function processRiverAttempt(deps: RiverDeps, data: RiverJobData, c
       const customTexts = settings ? customTextsFor(settings.texts, request.messageType) : {};
       // The River job id is the message's id (ZITADEL passes it to the SMS providers).
       built = await buildMessage({ instanceId, notificationId: job.id }, request, user, deps.keyring, { ...look, customTexts });
+      if (channel) seen.providerKind = channel.name;
+      seen.recipient = maskRecipient(built.message.to);
     } catch (err) {
-      if (isPermanent(err)) return cancel(err.message);
+      if (isPermanent(err)) return cancel(err.message, failureClass(err, 'render'), err);
       throw err;
     }
 
@@ -171,6 +194,7 @@ export async function processRiverAttempt(deps: RiverDeps, data: RiverJobData, c
       try {
         if (!channel) throw new Error('no channel was picked for an undelivered notification');
         result = await deliver(channel, built, request, request.eventType, { signal: ctl.signal, logger });
+        seen.acceptedAt = now();
       } catch (caught) {
         const err = coerceError(caught);
         if (ctl.released?.()) throw new DependencyError('released at shutdown', { cause: err });
@@ -178,8 +202,8 @@ export async function processRiverAttempt(deps: RiverDeps, data: RiverJobData, c
           { err: { name: err.name, code: (err as { code?: unknown }).code }, maxAttempts: job.maxAttempts },
           `send failed (attempt ${job.attempt} of ${job.maxAttempts})`,
         );
-        if (isPermanent(err)) return cancel(err.message);
-        return fail(err.message);
+        if (isPermanent(err)) return cancel(err.message, failureClass(err, 'send'), err);
+        return fail(err.message, failureClass(err, 'send'), err);
       }
     }
     const sent = sentEventFor(instanceId, request, result);
@@ -195,7 +219,7 @@ export async function processRiverAttempt(deps: RiverDeps, data: RiverJobData, c
       if (isConcurrency(err)) throw new DependencyError('the sent event met a concurrent write', { cause: err });
       throw err;
     }
-    return { kind: 'sent', channel: channel?.name ?? 'unknown', messageType: request.messageType };
+    return { kind: 'sent', channel: channel?.name ?? 'unknown', messageType: request.messageType, report: report('accepted', undefined, result) };
   }
 }
 

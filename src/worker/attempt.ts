@@ -10,6 +10,7 @@
 import type { SendResult } from '../channels/types.js';
 import type { NotificationRequest, NotifyUser } from '../eventstore/notification-types.js';
 import type { EventCommand } from '../eventstore/types.js';
+import type { ResultClass } from './result-class.js';
 
 export interface Attempt {
   readonly instanceId: string;
@@ -20,6 +21,8 @@ export interface Attempt {
   readonly number: number;
   /** The last attempt allowed: a transient failure of this one cancels. */
   readonly maxAttempts: number;
+  /** When ZITADEL wrote the request (notification.requested / the River job): latency counts from here. */
+  readonly requestedAt: Date;
   /** MaxTtl counts from here (created_at of the request or retry it answers, as in ZITADEL). */
   readonly since: Date;
   /** Not to be tried before this time (epoch ms); 0 when due. */
@@ -62,13 +65,41 @@ export type Loaded =
   | { readonly kind: 'attempt'; readonly attempt: Attempt; readonly writeBack: WriteBack };
 
 /**
+ * What one attempt did, for the delivery history, the metrics and the outcome log line. Holds
+ * no code and no address in clear (the recipient is masked).
+ */
+export interface AttemptReport {
+  /** When ZITADEL wrote the request (epoch ms). */
+  readonly requestedAt: number;
+  readonly startedAt: number;
+  /** When the provider accepted the message, or the attempt ended (epoch ms). */
+  readonly finishedAt: number;
+  /** The channel's name once picked (smtp, sns, twilio, webhook, http, outbox), else `none`. */
+  readonly providerKind: string;
+  readonly resultClass: ResultClass;
+  /** herald's or a library's symbolic error code (errors.ts errorCode); undefined on success. */
+  readonly errorCode: string | undefined;
+  readonly providerMessageId: string | undefined;
+  readonly otp: boolean;
+  /** The recipient, masked (util/mask.ts); undefined when no message was built. */
+  readonly recipient: string | undefined;
+}
+
+/**
  * What one attempt came to. `channel` names the channel that sent or would have sent (its
  * name once picked, else the notification kind `email`/`sms`; `unknown` only when the request
  * could not even be read).
  */
 export type Outcome =
-  | { readonly kind: 'sent'; readonly attempt: number; readonly channel: string; readonly messageType: string }
-  | { readonly kind: 'canceled'; readonly attempt: number; readonly channel: string; readonly messageType: string; readonly error: string }
+  | { readonly kind: 'sent'; readonly attempt: number; readonly channel: string; readonly messageType: string; readonly report: AttemptReport }
+  | {
+      readonly kind: 'canceled';
+      readonly attempt: number;
+      readonly channel: string;
+      readonly messageType: string;
+      readonly error: string;
+      readonly report: AttemptReport;
+    }
   | {
       readonly kind: 'retry';
       readonly attempt: number;
@@ -76,6 +107,7 @@ export type Outcome =
       readonly messageType: string;
       readonly delayMs: number;
       readonly error: string;
+      readonly report: AttemptReport;
     }
   /** The provider throttled (RateLimitedError): tried again after delayMs without using an attempt. */
   | {
@@ -85,6 +117,7 @@ export type Outcome =
       readonly messageType: string;
       readonly delayMs: number;
       readonly error: string;
+      readonly report: AttemptReport;
     }
   | { readonly kind: 'not-due'; readonly delayMs: number }
   | { readonly kind: 'finished' }

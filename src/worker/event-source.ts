@@ -44,6 +44,7 @@ function attemptOf(job: EventJob, events: readonly StoredEvent[], latest: Stored
       request: retry.request,
       snapshot: retry.notifyUser,
       previousDelayMs,
+      requestedAt: (events.find((e) => e.eventType === NotificationEvent.requested) ?? latest).createdAt,
       since: latest.createdAt,
       dueAt: latest.createdAt.getTime() + previousDelayMs,
     };
@@ -54,6 +55,7 @@ function attemptOf(job: EventJob, events: readonly StoredEvent[], latest: Stored
     request: parseRequestedPayload(requested.payload),
     snapshot: undefined,
     previousDelayMs: 0,
+    requestedAt: requested.createdAt,
     since: requested.createdAt,
     dueAt: 0,
   };

@@ -16,16 +16,18 @@ import type { Pool } from 'pg';
 import type { Channel, EmailMessage, SendResult, SmsMessage } from '../channels/types.js';
 import type { NotificationsConfig } from '../config/types.js';
 import type { Keyring } from '../crypto/keyring.js';
-import { asDependency, coerceError, DependencyError, isPermanent } from '../errors.js';
+import { asDependency, coerceError, DependencyError, errorCode, isPermanent } from '../errors.js';
 import { type NotificationRequest, NotificationType, type NotifyUser } from '../eventstore/notification-types.js';
 import { customTextsFor } from '../instance/custom-texts.js';
 import { loadNotifyUser } from '../instance/notify-user.js';
 import type { InstanceSettings } from '../instance/types.js';
 import type { Logger } from '../logger.js';
-import type { Attempt, AttemptControl, Loaded, Outcome, WriteBack } from './attempt.js';
+import { maskRecipient } from '../util/mask.js';
+import type { Attempt, AttemptControl, AttemptReport, Loaded, Outcome, WriteBack } from './attempt.js';
 import { decide, type Decision, type Facts, type Failure } from './decide.js';
 import { deliver, type InstanceServices, lookFor, pickChannel } from './instance.js';
 import { buildMessage, type Built } from './message.js';
+import { failureClass, type ResultClass } from './result-class.js';
 import { sentEventFor } from './sent-events.js';
 
 /** The deployment's default channels; undefined when configured as `none`. */
@@ -112,28 +114,56 @@ export async function runAttempt(deps: PipelineDeps, loaded: Loaded, ctl: Attemp
     if (decision.kind !== 'cancel' || loaded.kind !== 'malformed') {
       throw new Error(`unexpected decision ${decision.kind} for a ${loaded.kind} request`);
     }
+    const report: AttemptReport = {
+      requestedAt: now,
+      startedAt: now,
+      finishedAt: deps.now(),
+      providerKind: 'none',
+      resultClass: 'not-sent',
+      errorCode: errorCode(loaded.error),
+      providerMessageId: undefined,
+      otp: false,
+      recipient: undefined,
+    };
     return (await loaded.writeBack.cancel(decision.error))
-      ? { kind: 'canceled', attempt: 0, channel: 'unknown', messageType: 'unknown', error: decision.error }
+      ? { kind: 'canceled', attempt: 0, channel: 'unknown', messageType: 'unknown', error: decision.error, report }
       : { kind: 'finished' };
   }
 
   const { attempt, writeBack } = loaded;
   const logger = deps.logger.child({ instanceId: attempt.instanceId, notificationId: attempt.notificationId });
   const labels = { attempt: attempt.number, channel: kindOf(attempt.request) as string, messageType: attempt.request.messageType };
+  const seen: { providerKind: string; recipient: string | undefined; acceptedAt?: number } = { providerKind: 'none', recipient: undefined };
+  const report = (resultClass: ResultClass, error?: Error, result?: SendResult): AttemptReport => ({
+    requestedAt: attempt.requestedAt.getTime(),
+    startedAt: now,
+    finishedAt: seen.acceptedAt ?? deps.now(),
+    providerKind: seen.providerKind,
+    resultClass,
+    errorCode: error ? errorCode(error) : undefined,
+    providerMessageId: result?.providerMessageId,
+    otp: attempt.request.isOTP === true,
+    recipient: seen.recipient,
+  });
   // Expired and not-due need nothing gathered.
   const early = decide({ ...base, loaded, settings: undefined, user: undefined, retryDelayMs: 0, failure: undefined });
   if (early.kind === 'not-due') return early;
-  if (early.kind === 'cancel' && early.reason === 'expired') return finish(early, { writeBack, labels, logger });
+  if (early.kind === 'cancel' && early.reason === 'expired') return finish(early, { writeBack, labels, logger, report });
 
   const gathered = await gather(deps, attempt);
   const facts: Facts = { ...base, loaded, ...gathered, retryDelayMs: deps.retryDelayMs(attempt) };
   let decision = decide(facts);
   if (decision.kind === 'cancel' && decision.reason === 'instance-removed') await deps.instance.channels.forget(attempt.instanceId);
-  if (decision.kind !== 'send') return finish(decision, { writeBack, labels, logger, attempt, result: attempt.delivered });
+  if (decision.kind !== 'send') {
+    const failure = gathered.failure;
+    return finish(decision, { writeBack, labels, logger, attempt, result: attempt.delivered, report, ...(failure ? { failure } : {}) });
+  }
 
   const rendered = await render(deps, attempt, decision.request, decision.user, gathered.settings);
-  if ('stage' in rendered) return finish(decide({ ...facts, failure: rendered }), { writeBack, labels, logger });
+  if ('stage' in rendered) return finish(decide({ ...facts, failure: rendered }), { writeBack, labels, logger, report, failure: rendered });
   const { channel, built } = rendered;
+  seen.providerKind = channel.name;
+  seen.recipient = maskRecipient(built.message.to);
   const sending = { ...labels, channel: channel.name };
 
   const started = deps.now();
@@ -151,11 +181,13 @@ export async function runAttempt(deps: PipelineDeps, loaded: Loaded, ctl: Attemp
       },
       `send failed (attempt ${attempt.number} of ${attempt.maxAttempts})`,
     );
-    decision = decide({ ...facts, hide: [built.args.Code], send: { ok: false, failure: { stage: 'send', error, released: ctl.released() } } });
-    return finish(decision, { writeBack, labels: sending, logger, attempt });
+    const failure: Failure = { stage: 'send', error, released: ctl.released() };
+    decision = decide({ ...facts, hide: [built.args.Code], send: { ok: false, failure } });
+    return finish(decision, { writeBack, labels: sending, logger, attempt, report, failure });
   }
+  seen.acceptedAt = deps.now();
   decision = decide({ ...facts, send: { ok: true } });
-  return finish(decision, { writeBack, labels: sending, logger, attempt, result, ctl });
+  return finish(decision, { writeBack, labels: sending, logger, attempt, result, ctl, report });
 }
 
 interface Labels {
@@ -172,11 +204,23 @@ interface Finishing {
   /** What the send returned (or an earlier try's delivery). */
   readonly result?: SendResult | undefined;
   readonly ctl?: AttemptControl;
+  /** Builds the attempt's report once its result class is known. */
+  readonly report: (resultClass: ResultClass, error?: Error, result?: SendResult) => AttemptReport;
+  /** The step that failed, if one did (its error gives the result class). */
+  readonly failure?: Failure;
+}
+
+/** The result class of a decision that ends the attempt (see result-class.ts). */
+function classOf(decision: Decision, failure: Failure | undefined): ResultClass {
+  if (decision.kind === 'write-sent') return 'accepted';
+  if (failure) return failureClass(failure.error, failure.stage);
+  return decision.kind === 'cancel' && decision.reason === 'policy' ? 'refused' : 'not-sent';
 }
 
 /** Writes the decision back through the source's port and names the outcome. */
 async function finish(decision: Decision, f: Finishing): Promise<Outcome> {
   const { writeBack, labels, logger } = f;
+  const report = (): AttemptReport => f.report(classOf(decision, f.failure), f.failure?.error, f.result);
   switch (decision.kind) {
     case 'missing':
     case 'finished':
@@ -187,15 +231,15 @@ async function finish(decision: Decision, f: Finishing): Promise<Outcome> {
       throw new DependencyError('released at shutdown', { cause: decision.error });
     case 'throttled':
       logger.info({ attempt: labels.attempt, delayMs: decision.delayMs }, 'provider throttled; tried again later without using an attempt');
-      return { kind: 'throttled', ...labels, delayMs: decision.delayMs, error: decision.error };
+      return { kind: 'throttled', ...labels, delayMs: decision.delayMs, error: decision.error, report: report() };
     case 'cancel':
       if (!(await writeBack.cancel(decision.error))) return { kind: 'finished' };
       logger.info({ attempt: labels.attempt, error: decision.error }, 'notification canceled');
-      return { kind: 'canceled', ...labels, error: decision.error };
+      return { kind: 'canceled', ...labels, error: decision.error, report: report() };
     case 'retry': {
       const { request, user, error, delayMs } = decision;
       if (!(await writeBack.retry({ request, user, error, delayMs }))) return { kind: 'finished' };
-      return { kind: 'retry', ...labels, delayMs, error };
+      return { kind: 'retry', ...labels, delayMs, error, report: report() };
     }
     case 'send':
       throw new Error('finish() is never asked to send');
@@ -219,7 +263,7 @@ async function finish(decision: Decision, f: Finishing): Promise<Outcome> {
         }
         throw err;
       }
-      return { kind: 'sent', ...labels };
+      return { kind: 'sent', ...labels, report: report() };
     }
   }
 }

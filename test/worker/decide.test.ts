@@ -78,6 +78,7 @@ const attempt: Attempt = {
   request,
   number: 1,
   maxAttempts: 3,
+  requestedAt: new Date(NOW - MINUTE),
   since: new Date(NOW - MINUTE),
   dueAt: 0,
   snapshot: undefined,
