@@ -17,6 +17,7 @@ import { coerceError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Queues } from '../queue/queues.js';
 import { DASHBOARD_PATH, dashboardGuard, isLoopbackName, registerDashboard } from './dashboard.js';
+import { DELIVERIES_PATH, type DeliveriesOptions, registerDeliveries } from './deliveries.js';
 import type { ReadinessProbe } from './health.js';
 
 export const ALL_INTERFACES = '0.0.0.0';
@@ -35,6 +36,8 @@ export interface OpsServerOptions {
     readonly readonly: boolean;
     readonly user: string | undefined;
     readonly password: string | undefined;
+    /** The delivery history's API and page (/api/v1/notifications, /deliveries), in the dashboard's scope. */
+    readonly history?: DeliveriesOptions;
   };
 }
 
@@ -82,7 +85,12 @@ async function addDashboard(app: FastifyInstance, opts: NonNullable<OpsServerOpt
       });
       scope.addHook('onRequest', scope.basicAuth);
     }
-    await registerDashboard(scope, { queues: opts.queues, readonly: opts.readonly });
+    await registerDashboard(scope, {
+      queues: opts.queues,
+      readonly: opts.readonly,
+      ...(opts.history ? { links: [{ text: 'Deliveries', url: DELIVERIES_PATH }] } : {}),
+    });
+    if (opts.history) registerDeliveries(scope, opts.history);
   });
 }
 
