@@ -74,7 +74,12 @@ describe('delivery history (event mode)', () => {
     });
     const sink: SmtpSink = await startSmtpSink(counter.opts);
     closers.push(() => sink.close());
-    const herald = await start({ SMTP_URL: sink.url, SMTP_FROM: 'herald@example.com', HERALD_SMS_PROVIDER: 'outbox', HERALD_OUTBOX_DIR: '/tmp/herald-history-outbox' });
+    const herald = await start({
+      SMTP_URL: sink.url,
+      SMTP_FROM: 'herald@example.com',
+      HERALD_SMS_PROVIDER: 'outbox',
+      HERALD_OUTBOX_DIR: '/tmp/herald-history-outbox',
+    });
 
     const good = await user('good@example.com', { phone: '+41791234519' });
     const bounce = await user('bounce@example.com');

@@ -63,6 +63,11 @@ export async function allRowsText(pool: pg.Pool): Promise<string> {
   return rows.map((r) => r.j).join('\n');
 }
 
-export function startWith(logger: pino.Logger, cfg: Config, roles: readonly Role[] = ['all'], opts: StartOptions = { producerLoops: false }): Promise<Herald> {
+export function startWith(
+  logger: pino.Logger,
+  cfg: Config,
+  roles: readonly Role[] = ['all'],
+  opts: StartOptions = { producerLoops: false },
+): Promise<Herald> {
   return startHerald(cfg, roles, logger, opts);
 }
