@@ -40,6 +40,9 @@ export interface HistoryWriterOptions {
   readonly retryMs?: number;
 }
 
+/** Rows in one statement at most. */
+const MAX_STATEMENT_ROWS = 2000;
+
 const keyOf = (e: { source: string; id: string; instanceId: string }): string => `${e.source}\u0000${e.instanceId}\u0000${e.id}`;
 const isFinal = (state: HistoryEntry['state']): boolean => FINAL_STATES.includes(state);
 
@@ -127,8 +130,14 @@ export function makeHistoryWriter(opts: HistoryWriterOptions): HistoryWriter {
   }
 
   async function writeOnce(): Promise<boolean> {
-    const batch = buffer;
+    let batch = buffer;
     buffer = new Map();
+    if (batch.size > MAX_STATEMENT_ROWS) {
+      // Bounded statements: the rest goes in the next one, at once.
+      const all = [...batch];
+      batch = new Map(all.slice(0, MAX_STATEMENT_ROWS));
+      buffer = new Map(all.slice(MAX_STATEMENT_ROWS));
+    }
     try {
       await upsertDeliveries(pool, [...batch.values()]);
       return true;
