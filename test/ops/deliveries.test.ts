@@ -107,13 +107,12 @@ it('lists the deliveries, filters by state and opens a timeline, with every valu
     expect(await page.locator('#rows tr').count()).toBe(3);
     // The markup is shown as text and never runs.
     await page.getByText(MARKUP).waitFor({ timeout: 15_000 });
-    expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
+    expect(await page.evaluate(() => (globalThis as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
     expect(await page.locator('#rows img').count()).toBe(0);
 
     await page.selectOption('select[name=state]', 'canceled');
-    await page.waitForFunction(
-      () => document.querySelectorAll('#rows tr.state-canceled').length === 2 && document.querySelectorAll('#rows tr').length === 2,
-    );
+    await expect.poll(() => page.locator('#rows tr').count(), { timeout: 15_000 }).toBe(2);
+    expect(await page.locator('#rows tr.state-canceled').count()).toBe(2);
     expect(page.url()).toContain('state=canceled');
 
     await page.locator(`#rows tr[data-id="${ids.bounce}"] button`).click();
