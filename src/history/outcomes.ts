@@ -17,6 +17,18 @@ import type { DeliveryState, HistoryEntry } from './types.js';
 
 const SEND_CLASSES: ReadonlySet<ResultClass> = new Set(['accepted', 'throttled', 'rejected', 'timeout', 'unreachable', 'failed']);
 
+/**
+ * The provider's id for the message (SMTP Message-ID, SNS MessageId, Twilio SID, outbox file):
+ * printable ASCII only, at most 200 characters. Not run through sanitizeText, which would
+ * mask exactly what makes it useful (the id's digits and letters); no provider puts the
+ * recipient in it.
+ */
+function messageId(id: string | undefined): string | undefined {
+  if (id === undefined) return undefined;
+  const clean = id.replace(/[^\x21-\x7e]/g, '').slice(0, 200);
+  return clean === '' ? undefined : clean;
+}
+
 /** Did this attempt ask a provider to take the message? */
 export function isSend(report: AttemptReport): boolean {
   return report.providerKind !== 'none' && SEND_CLASSES.has(report.resultClass);
@@ -56,7 +68,7 @@ function fromReport(
     resultClass: report.resultClass,
     errorCode: report.errorCode,
     reason,
-    providerMessageId: report.providerMessageId ? sanitizeText(report.providerMessageId, 200) : undefined,
+    providerMessageId: messageId(report.providerMessageId),
     otp: report.otp,
     requestedAt: report.requestedAt,
     finishedAt: base.state === 'sent' || base.state === 'canceled' ? report.finishedAt : undefined,

@@ -1,6 +1,7 @@
 /**
  * The ops HTTP server, in every role, on HERALD_HTTP_PORT: /healthz, /readyz, /metrics, and
- * (dashboard and all roles) Bull Board under /dashboard behind basic auth.
+ * (dashboard and all roles) Bull Board under /dashboard, the delivery history's API
+ * (/api/v1/notifications) and its page (/deliveries), all behind basic auth.
  *
  * The dashboard without credentials answers loopback clients only (403 to any other peer):
  * an open board that can retry or remove jobs must never be reachable from the network by

@@ -133,6 +133,7 @@ describe('delivery history (event mode)', () => {
       error_code: null,
     });
     expect(rows.good!.latency_ms).toBeGreaterThanOrEqual(0);
+    expect(rows.good!.provider_message_id).toMatch(/^<[^\s]+@example\.com>$/); // nodemailer's Message-ID, from SMTP_FROM's domain
     expect(rows.good!.finished_at).not.toBeNull();
     expect(rows.sms).toMatchObject({ channel: 'sms', provider_kind: 'outbox', message_type: 'VerifyPhone' });
     expect(rows.sms!.recipient).toMatch(/^\+41\*+19$/);
