@@ -11,6 +11,15 @@ import type { Config } from './config/types.js';
 import { makeKeyring } from './crypto/keyring.js';
 import { makePushBatcher } from './eventstore/batch.js';
 import { makePool } from './eventstore/pool.js';
+import {
+  eventHistoryListener,
+  type HistoryWriter,
+  makeHistoryCleanup,
+  makeHistoryWriter,
+  pendingFromEvents,
+  pendingFromRiverJobs,
+  riverHistoryListener,
+} from './history/index.js';
 import { makeInstanceSettings } from './instance/settings.js';
 import { makeReleasers } from './lifecycle.js';
 import type { Logger } from './logger.js';
@@ -19,6 +28,7 @@ import { eventstoreBacklog } from './ops/backlog.js';
 import { makeReadinessProbe } from './ops/health.js';
 import { makeMetrics, type Metrics } from './ops/metrics.js';
 import { type OpsServer, startOpsServer } from './ops/server.js';
+import { onEnqueued } from './producer/enqueue.js';
 import { makeProducer, type Producer } from './producer/producer.js';
 import { bullPrefix, makeRedis, redisSettings } from './queue/connection.js';
 import { QUEUE } from './queue/names.js';
@@ -46,6 +56,8 @@ export interface Herald {
   /** The ops HTTP server (health, metrics, dashboard) when StartOptions.http asked for it. */
   readonly http: OpsServer | undefined;
   readonly metrics: Metrics | undefined;
+  /** The delivery history's writer (undefined when HERALD_HISTORY_RETENTION is 0). */
+  readonly history: HistoryWriter | undefined;
   /** Stops taking work, lets in-flight jobs finish within the grace period, closes everything. */
   stop(): Promise<void>;
 }
@@ -100,6 +112,10 @@ export async function startHerald(cfg: Config, roles: readonly Role[], rootLogge
   try {
     const pool = makePool(cfg.databaseUrl, { applicationName: 'herald', logger, max: Math.max(10, n.workers + n.retryWorkers + 4) });
     releasers.add('postgres', () => pool.end());
+    // The delivery history: written after the workers stop (released LIFO), before the pool ends.
+    const history = cfg.historyRetentionMs > 0 ? makeHistoryWriter({ pool, logger }) : undefined;
+    if (history) releasers.add('history', () => history.close());
+    const record = history ? (entry: Parameters<HistoryWriter['record']>[0]) => history.record(entry) : undefined;
 
     const redis = redisSettings(cfg);
     const prefix = bullPrefix(cfg.queuePrefix, cfg.redisMode);
@@ -130,7 +146,7 @@ export async function startHerald(cfg: Config, roles: readonly Role[], rootLogge
         logger: roleLogger(active.size === 1 && active.has('dashboard') ? 'dashboard' : 'ops'),
         registry: m.registry,
         readiness,
-        ...(active.has('dashboard') ? { dashboard: { queues, ...cfg.dashboard } } : {}),
+        ...(active.has('dashboard') ? { dashboard: { queues, ...cfg.dashboard, history: { pool } } } : {}),
       });
       const server = http;
       releasers.add('http', async () => {
@@ -138,7 +154,15 @@ export async function startHerald(cfg: Config, roles: readonly Role[], rootLogge
         await m.settled();
       });
     }
-    const onOutcome = combineListeners(metrics?.observeOutcome, opts.onOutcome);
+    const onOutcome = combineListeners(metrics?.observeOutcome, record ? eventHistoryListener(record) : undefined, opts.onOutcome);
+    const riverHistory = record ? riverHistoryListener(record) : undefined;
+    const onRiverOutcome: RiverOutcomeListener | undefined =
+      riverHistory && opts.onRiverOutcome
+        ? (outcome, job, durationMs) => {
+            riverHistory(outcome, job);
+            opts.onRiverOutcome?.(outcome, job, durationMs);
+          }
+        : (riverHistory ?? opts.onRiverOutcome);
 
     const pools = [
       { role: 'worker' as const, queue: QUEUE.requests, concurrency: n.workers },
@@ -203,7 +227,7 @@ export async function startHerald(cfg: Config, roles: readonly Role[], rootLogge
             redis: queueConnection,
             lockPrefix: prefix,
           },
-          ...(opts.onRiverOutcome ? { onOutcome: opts.onRiverOutcome } : {}),
+          ...(onRiverOutcome ? { onOutcome: onRiverOutcome } : {}),
         });
         workers.push(worker as unknown as Worker);
       }
@@ -216,6 +240,7 @@ export async function startHerald(cfg: Config, roles: readonly Role[], rootLogge
         clientId: riverClientId(cfg),
         logger: roleLogger('producer'),
         bulkLimit: n.bulkLimit,
+        ...(history ? { onClaimed: (jobs) => history.pending(pendingFromRiverJobs(jobs)) } : {}),
       });
       river.producer = p;
       releasers.add('river producer', () => p.stop());
@@ -226,6 +251,12 @@ export async function startHerald(cfg: Config, roles: readonly Role[], rootLogge
       producer = makeProducer({ pool, queues, cfg: n, logger: roleLogger('producer') });
       const p = producer;
       releasers.add('producer', () => p.stop());
+      if (history) onEnqueued(queues, (offers) => history.pending(pendingFromEvents(offers)));
+    }
+    if (history && active.has('producer')) {
+      const cleanup = makeHistoryCleanup({ pool, retentionMs: cfg.historyRetentionMs, logger: roleLogger('producer') });
+      cleanup.start();
+      releasers.add('history cleanup', () => cleanup.stop());
     }
 
     // Everything is ready: start consuming and producing.
@@ -247,6 +278,7 @@ export async function startHerald(cfg: Config, roles: readonly Role[], rootLogge
       workers,
       http,
       metrics,
+      history,
       stop() {
         readiness.drain();
         stopping ??= releasers.releaseAll();

@@ -2,7 +2,7 @@
  * herald's entrypoint: parses the command line, loads the configuration once and hands it
  * down. Exit codes: 0 success, 1 runtime failure, 2 bad configuration or usage.
  */
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import type { Pool } from 'pg';
 
 import { riverClientId, type Role, ROLES, startHerald } from './app.js';
@@ -12,6 +12,7 @@ import { seedDemo } from './demo.js';
 import { coerceError, isConfigError } from './errors.js';
 import { makePool } from './eventstore/pool.js';
 import { migrate } from './eventstore/schema.js';
+import { type DeliveryState, type HistoryOptions, runHistoryCommand, runStatusCommand, STATES } from './history/index.js';
 import { type Logger, makeLogger } from './logger.js';
 import { makeProducer } from './producer/producer.js';
 import type { RedisClient as Redis } from './queue/connection.js';
@@ -86,6 +87,23 @@ async function runStart(cfg: Config, roles: readonly Role[], logger: Logger): Pr
   });
 }
 
+/** `herald status` / `herald history`: read the delivery history (src/history/commands.ts). */
+async function withHistoryPool(cfg: Config, logger: Logger, fn: (pool: Pool) => Promise<number>): Promise<number> {
+  const pool = makePool(cfg.databaseUrl, { applicationName: 'herald-cli', logger, max: 1 });
+  try {
+    return await fn(pool);
+  } finally {
+    await pool.end();
+  }
+}
+const stdio = { stdout: (s: string) => void process.stdout.write(s), stderr: (s: string) => void process.stderr.write(s) };
+
+function parseLimit(value: string): number {
+  const n = /^\d+$/.test(value) ? Number(value) : NaN;
+  if (!Number.isSafeInteger(n)) throw new InvalidArgumentError('must be a whole number');
+  return n;
+}
+
 function program(run: (fn: (cfg: Config, logger: Logger) => Promise<number | void>) => Promise<void>): Command {
   const cmd = new Command('herald')
     .description("Delivers ZITADEL's notifications from BullMQ workers")
@@ -106,6 +124,24 @@ function program(run: (fn: (cfg: Config, logger: Logger) => Promise<number | voi
     .command('reconcile')
     .description('re-enqueue every pending notification inside MaxTtl (after losing Redis)')
     .action(() => run(async (cfg, logger) => void (await runReconcile(cfg, logger))));
+  cmd
+    .command('status')
+    .description("a notification's delivery timeline (exit 0 when found, 1 when not)")
+    .argument('<id>', 'notification aggregate id or River job id')
+    .option('--json', 'print JSON (one object per line)', false)
+    .action((id: string, o: { json: boolean }) => run((cfg, logger) => withHistoryPool(cfg, logger, (pool) => runStatusCommand(pool, id, o, stdio))));
+  cmd
+    .command('history')
+    .description('recent notifications from the delivery history, newest first')
+    .option('--instance <id>', 'only this instance')
+    .option('--user <id>', 'only this user')
+    .addOption(new Option('--state <state>', 'only this state').choices(STATES))
+    .option('--since <duration>', 'only requested within this Go duration (e.g. 1h)')
+    .option('--limit <n>', 'at most this many (1-500)', parseLimit, 50)
+    .option('--json', 'print JSON lines (one object per notification)', false)
+    .action((o: { instance?: string; user?: string; state?: DeliveryState; since?: string; limit: number; json: boolean }) =>
+      run((cfg, logger) => withHistoryPool(cfg, logger, (pool) => runHistoryCommand(pool, o satisfies HistoryOptions, stdio))),
+    );
   cmd
     .command('demo')
     .description('seed a demo instance, user and notification requests, then run all roles')

@@ -48,6 +48,7 @@ export const DEFAULTS = {
   httpPort: 8080,
   dashboardReadonly: true,
   shutdownGraceMs: 25 * SECOND,
+  historyRetentionMs: 720 * 60 * MINUTE,
   logLevel: 'info',
   notifications: NOTIFICATIONS_DEFAULTS,
 } as const satisfies {
@@ -62,6 +63,7 @@ export const DEFAULTS = {
   httpPort: Config['http']['port'];
   dashboardReadonly: Config['dashboard']['readonly'];
   shutdownGraceMs: Config['shutdownGraceMs'];
+  historyRetentionMs: Config['historyRetentionMs'];
   logLevel: Config['logLevel'];
   notifications: NotificationsConfig;
 };

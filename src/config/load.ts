@@ -58,6 +58,7 @@ const KNOWN_HERALD_VARS = new Set([
   'HERALD_SHUTDOWN_GRACE',
   'HERALD_EGRESS_ALLOW',
   'HERALD_SOURCE',
+  'HERALD_HISTORY_RETENTION',
 ]);
 
 /**
@@ -165,6 +166,7 @@ export function loadConfig(
       readonly: checkBoolean(problems, 'HERALD_DASHBOARD_READONLY', get('HERALD_DASHBOARD_READONLY')),
     },
     shutdownGraceMs: checkGrace(problems, get('HERALD_SHUTDOWN_GRACE')),
+    historyRetentionMs: checkHistoryRetention(problems, get('HERALD_HISTORY_RETENTION')),
     logLevel: checkEnum(problems, 'LOG_LEVEL', get('LOG_LEVEL'), LogLevel) ?? DEFAULTS.logLevel,
     notifications,
     source: checkSource(problems, get('HERALD_SOURCE'), fromFile, fromEnv),
@@ -335,6 +337,22 @@ function checkGrace(problems: Problems, value: string | undefined): number {
     return parsed.ms;
   }
   return DEFAULTS.shutdownGraceMs;
+}
+
+/** HERALD_HISTORY_RETENTION: a Go duration, `0`/`0s` turns the delivery history off. */
+function checkHistoryRetention(problems: Problems, value: string | undefined): number {
+  if (value === undefined) return DEFAULTS.historyRetentionMs;
+  const v = value.trim();
+  if (v === '0') return 0;
+  const parsed = tryParseGoDuration(v);
+  if (!parsed.ok) {
+    problems.add(labelled('HERALD_HISTORY_RETENTION', value), `${parsed.reason} (use Go syntax, e.g. 720h; 0 turns the history off)`);
+  } else if (parsed.ms < 0) {
+    problems.add(labelled('HERALD_HISTORY_RETENTION', value), 'negative duration');
+  } else {
+    return parsed.ms;
+  }
+  return DEFAULTS.historyRetentionMs;
 }
 
 function deepFreeze<T>(value: T): T {

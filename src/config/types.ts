@@ -111,6 +111,8 @@ export interface Config {
   };
   /** Graceful shutdown deadline. @defaultValue 25s (HERALD_SHUTDOWN_GRACE) */
   readonly shutdownGraceMs: number;
+  /** How long the delivery history keeps a notification after its last change; 0 turns the history off. @defaultValue 720h (HERALD_HISTORY_RETENTION) */
+  readonly historyRetentionMs: number;
   /** pino level. @defaultValue info */
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   readonly notifications: NotificationsConfig;

@@ -62,6 +62,42 @@ export const HERALD_STEPS: readonly MigrationStep[] = [
       )`,
     ],
   },
+  {
+    // The delivery history (src/history/): one row per notification, keyed by its source,
+    // its id there (notification aggregate id / River job id) and its instance.
+    version: 2,
+    name: 'delivery_history',
+    statements: [
+      `CREATE TABLE IF NOT EXISTS herald.deliveries (
+          source TEXT NOT NULL
+          , id TEXT NOT NULL
+          , instance_id TEXT NOT NULL
+          , org_id TEXT
+          , user_id TEXT
+          , message_type TEXT
+          , channel TEXT
+          , provider_kind TEXT
+          , recipient TEXT
+          , state TEXT NOT NULL
+          , attempts INTEGER NOT NULL DEFAULT 0
+          , attempt_log JSONB NOT NULL DEFAULT '[]'
+          , result_class TEXT
+          , error_code TEXT
+          , reason TEXT
+          , provider_message_id TEXT
+          , otp BOOLEAN NOT NULL DEFAULT false
+          , requested_at TIMESTAMPTZ NOT NULL
+          , finished_at TIMESTAMPTZ
+          , latency_ms DOUBLE PRECISION
+          , updated_at TIMESTAMPTZ NOT NULL DEFAULT now()
+          , PRIMARY KEY (id, source, instance_id)
+      )`,
+      'CREATE INDEX IF NOT EXISTS deliveries_requested ON herald.deliveries (requested_at DESC)',
+      'CREATE INDEX IF NOT EXISTS deliveries_instance ON herald.deliveries (instance_id, requested_at DESC)',
+      'CREATE INDEX IF NOT EXISTS deliveries_user ON herald.deliveries (user_id, requested_at DESC)',
+      'CREATE INDEX IF NOT EXISTS deliveries_updated ON herald.deliveries (updated_at)',
+    ],
+  },
 ];
 
 /**

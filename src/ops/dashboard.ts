@@ -147,6 +147,8 @@ class SanitizingAdapter extends BullMQAdapter {
 export interface DashboardOptions {
   readonly queues: Queues;
   readonly readonly: boolean;
+  /** Links in Bull Board's header menu (the Deliveries page). */
+  readonly links?: readonly { readonly text: string; readonly url: string }[];
 }
 
 /** Registers Bull Board's routes and static assets on `scope` (its prefix is DASHBOARD_PATH). */
@@ -167,7 +169,7 @@ export async function registerDashboard(scope: FastifyInstance, opts: DashboardO
   createBullBoard({
     queues: adapters,
     serverAdapter,
-    options: { uiConfig: { boardTitle: 'herald' } },
+    options: { uiConfig: { boardTitle: 'herald', ...(opts.links ? { miscLinks: [...opts.links] } : {}) } },
   });
   await scope.register(serverAdapter.registerPlugin(), { prefix: DASHBOARD_PATH });
 }

@@ -1,6 +1,7 @@
 /**
  * The ops HTTP server, in every role, on HERALD_HTTP_PORT: /healthz, /readyz, /metrics, and
- * (dashboard and all roles) Bull Board under /dashboard behind basic auth.
+ * (dashboard and all roles) Bull Board under /dashboard, the delivery history's API
+ * (/api/v1/notifications) and its page (/deliveries), all behind basic auth.
  *
  * The dashboard without credentials answers loopback clients only (403 to any other peer):
  * an open board that can retry or remove jobs must never be reachable from the network by
@@ -17,6 +18,7 @@ import { coerceError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Queues } from '../queue/queues.js';
 import { DASHBOARD_PATH, dashboardGuard, isLoopbackName, registerDashboard } from './dashboard.js';
+import { DELIVERIES_PATH, type DeliveriesOptions, registerDeliveries } from './deliveries.js';
 import type { ReadinessProbe } from './health.js';
 
 export const ALL_INTERFACES = '0.0.0.0';
@@ -35,6 +37,8 @@ export interface OpsServerOptions {
     readonly readonly: boolean;
     readonly user: string | undefined;
     readonly password: string | undefined;
+    /** The delivery history's API and page (/api/v1/notifications, /deliveries), in the dashboard's scope. */
+    readonly history?: DeliveriesOptions;
   };
 }
 
@@ -82,7 +86,12 @@ async function addDashboard(app: FastifyInstance, opts: NonNullable<OpsServerOpt
       });
       scope.addHook('onRequest', scope.basicAuth);
     }
-    await registerDashboard(scope, { queues: opts.queues, readonly: opts.readonly });
+    await registerDashboard(scope, {
+      queues: opts.queues,
+      readonly: opts.readonly,
+      ...(opts.history ? { links: [{ text: 'Deliveries', url: DELIVERIES_PATH }] } : {}),
+    });
+    if (opts.history) registerDeliveries(scope, opts.history);
   });
 }
 

@@ -63,6 +63,17 @@ async function clearEnded(queue: NotificationQueue, jobs: readonly BulkJob[]): P
   );
 }
 
+/** Told what a pass enqueued (the delivery history's pending rows); must not throw. */
+export type EnqueueListener = (offers: readonly Offer[]) => Promise<void>;
+/**
+ * Listeners by queue set: attached once at wiring (app.ts), so none of enqueuePending's
+ * callers has to carry the history along.
+ */
+const enqueueListeners = new WeakMap<Queues, EnqueueListener>();
+export function onEnqueued(queues: Queues, listener: EnqueueListener): void {
+  enqueueListeners.set(queues, listener);
+}
+
 /**
  * Requests go to the request queue. Retry events go to the retry queue unless herald's own
  * request job for that notification is still live (then the retry is herald's own, and
@@ -97,6 +108,8 @@ export async function enqueuePending(
   for (let i = 0; i < retries.length; i += opts.bulkLimit) {
     calls.push(queues.retries.addBulk(retries.slice(i, i + opts.bulkLimit)));
   }
+  const listener = enqueueListeners.get(queues);
+  if (listener && events.length > 0) calls.push(listener(events));
   await Promise.all(calls);
   return requests.length + retries.length;
 }

@@ -17,7 +17,7 @@ import { loadNotifyUser } from '../instance/notify-user.js';
 import type { Logger } from '../logger.js';
 import type { RedisClient as Redis } from '../queue/connection.js';
 import { maskRecipient } from '../util/mask.js';
-import type { AttemptReport } from '../worker/attempt.js';
+import { type AttemptReport, type ReportIds, reportIds } from '../worker/attempt.js';
 import { deliver, type InstanceServices, lookFor, pickChannel, policyRefusal } from '../worker/instance.js';
 import { buildMessage, originOf, withPreviousDomain } from '../worker/message.js';
 import type { Channels } from '../worker/pipeline.js';
@@ -72,7 +72,7 @@ export async function processRiverAttempt(deps: RiverDeps, data: RiverJobData, c
   if (!found || found.state !== 'running' || found.attempt !== data.attempt) return { kind: 'finished' };
   const job: RiverJob = found;
   const startedAt = now();
-  const seen: { providerKind: string; recipient: string | undefined; otp: boolean; acceptedAt?: number } = {
+  const seen: { providerKind: string; recipient: string | undefined; otp: boolean; acceptedAt?: number; ids?: ReportIds } = {
     providerKind: 'none',
     recipient: undefined,
     otp: false,
@@ -87,6 +87,7 @@ export async function processRiverAttempt(deps: RiverDeps, data: RiverJobData, c
     providerMessageId: result?.providerMessageId,
     otp: seen.otp,
     recipient: seen.recipient,
+    ...(seen.ids ? { ids: seen.ids } : {}),
   });
 
   const cancel = async (reason: string, cls: ResultClass = 'not-sent', err?: unknown): Promise<RiverOutcome> => {
@@ -115,6 +116,7 @@ export async function processRiverAttempt(deps: RiverDeps, data: RiverJobData, c
   const instanceId = parsed.aggregate.instanceId;
   let request = parsed.request;
   seen.otp = request.isOTP === true;
+  seen.ids = reportIds(instanceId, job.id, request);
   // ZITADEL checks for a sent handler first, then the origin.
   const spec = SENT_EVENTS.get(request.eventType);
   if (!spec) return cancel(`no sent handler registered for ${request.eventType}`);

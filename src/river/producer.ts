@@ -46,6 +46,8 @@ export interface RiverProducerDeps {
   /** @defaultValue true: keep ZITADEL's own River worker paused. */
   readonly pause?: boolean;
   readonly listen?: boolean;
+  /** Told which rows a pass claimed and enqueued (the delivery history's pending rows); must not throw. */
+  readonly onClaimed?: (jobs: readonly RiverJob[]) => Promise<void>;
 }
 
 /** BullMQ priority: OTP first; then the row's rank within its instance in this claim. */
@@ -101,6 +103,7 @@ export function makeRiverProducer(deps: RiverProducerDeps): RiverProducer {
       );
       throw err;
     }
+    await deps.onClaimed?.(claimed);
     logger.debug({ claimed: claimed.length, otp: otp.length }, 'River rows claimed');
     return claimed.length;
   }

@@ -83,6 +83,31 @@ export interface AttemptReport {
   readonly otp: boolean;
   /** The recipient, masked (util/mask.ts); undefined when no message was built. */
   readonly recipient: string | undefined;
+  /** Whom and what the attempt was for (the delivery history); absent when the request could not be read. */
+  readonly ids?: ReportIds;
+}
+
+/** The request's coordinates on a report: ids and kinds only, never a code or an address. */
+export interface ReportIds {
+  readonly instanceId: string;
+  /** The notification aggregate id (event mode) or the River job id. */
+  readonly notificationId: string;
+  readonly orgId: string;
+  readonly userId: string;
+  readonly messageType: string;
+  readonly channel: 'email' | 'sms';
+}
+
+/** The ReportIds of a request (notificationType 0 is email, as in ZITADEL's domain.NotificationType). */
+export function reportIds(instanceId: string, notificationId: string, request: NotificationRequest): ReportIds {
+  return {
+    instanceId,
+    notificationId,
+    orgId: request.userResourceOwner,
+    userId: request.userID,
+    messageType: request.messageType,
+    channel: request.notificationType === 0 ? 'email' : 'sms',
+  };
 }
 
 /**

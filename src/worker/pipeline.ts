@@ -23,7 +23,7 @@ import { loadNotifyUser } from '../instance/notify-user.js';
 import type { InstanceSettings } from '../instance/types.js';
 import type { Logger } from '../logger.js';
 import { maskRecipient } from '../util/mask.js';
-import type { Attempt, AttemptControl, AttemptReport, Loaded, Outcome, WriteBack } from './attempt.js';
+import { type Attempt, type AttemptControl, type AttemptReport, type Loaded, type Outcome, reportIds, type WriteBack } from './attempt.js';
 import { decide, type Decision, type Facts, type Failure } from './decide.js';
 import { deliver, type InstanceServices, lookFor, pickChannel } from './instance.js';
 import { buildMessage, type Built } from './message.js';
@@ -144,6 +144,7 @@ export async function runAttempt(deps: PipelineDeps, loaded: Loaded, ctl: Attemp
     providerMessageId: result?.providerMessageId,
     otp: attempt.request.isOTP === true,
     recipient: seen.recipient,
+    ids: reportIds(attempt.instanceId, attempt.notificationId, attempt.request),
   });
   // Expired and not-due need nothing gathered.
   const early = decide({ ...base, loaded, settings: undefined, user: undefined, retryDelayMs: 0, failure: undefined });
