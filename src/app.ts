@@ -3,8 +3,9 @@
  * is acquired (released LIFO on stop). Workers start consuming only once everything they
  * depend on is ready (autorun: false, then run()).
  */
-import type { Worker } from 'bullmq';
 import { createHash } from 'node:crypto';
+
+import type { Worker } from 'bullmq';
 
 import { type InstanceChannels, makeInstanceChannels } from './channels/instance-channels.js';
 import { type DefaultChannels, makeDefaultChannels } from './channels/registry.js';

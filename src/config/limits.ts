@@ -21,7 +21,13 @@ export interface LimitsConfig {
   readonly rates: { readonly smtp?: Rate; readonly sns?: Rate; readonly webhook?: Rate };
 }
 
-export const LIMIT_VARS = ['HERALD_INSTANCE_CONCURRENCY', 'HERALD_RECIPIENT_LIMIT', 'HERALD_SMTP_RATE', 'HERALD_SNS_RATE', 'HERALD_WEBHOOK_RATE'] as const;
+export const LIMIT_VARS = [
+  'HERALD_INSTANCE_CONCURRENCY',
+  'HERALD_RECIPIENT_LIMIT',
+  'HERALD_SMTP_RATE',
+  'HERALD_SNS_RATE',
+  'HERALD_WEBHOOK_RATE',
+] as const;
 
 export const DEFAULT_RECIPIENT_LIMIT: Rate = { count: 10, perMs: 10 * 60_000 };
 

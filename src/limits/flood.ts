@@ -35,8 +35,7 @@ function normal(to: string): string {
 }
 
 export function makeFloodGuard(redis: RedisClient, keyPrefix: string, secret: string, limit: Rate): FloodGuard {
-  const mac = (parts: readonly string[]): string =>
-    createHmac('sha256', secret).update(parts.join('\u0000')).digest('base64url').slice(0, 32);
+  const mac = (parts: readonly string[]): string => createHmac('sha256', secret).update(parts.join('\u0000')).digest('base64url').slice(0, 32);
   return {
     limit,
     async admit(m) {

@@ -22,7 +22,7 @@ import type { LimitsConfig, Rate } from '../config/limits.js';
 import { errorCode, isPermanent, isRateLimited, PermanentError, RateLimitedError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { RedisClient } from '../queue/connection.js';
-import { type Breakers, makeBreakers, type BreakerOptions } from './breaker.js';
+import { type BreakerOptions, type Breakers, makeBreakers } from './breaker.js';
 import { type Bucket, type LaneId, makeBucket } from './bucket.js';
 import { type FloodGuard, makeFloodGuard } from './flood.js';
 import { type InstanceSlots, makeInstanceSlots } from './slots.js';
@@ -132,9 +132,13 @@ export function makeLimits(opts: LimitsOptions): Limits {
         }
         const take = await orOpen('rate lane', () => bucket.take(lane, MAX_SLOT_WAIT_MS), { ok: true as const, waitMs: 0, adaptive: false });
         if (!take.ok) {
-          throw new RateLimitedError('PROVIDER_PACED', `${kind} provider paced: the lane's rate allows the next send in ${Math.ceil(take.waitMs)} ms`, {
-            retryAfterMs: Math.min(take.waitMs, MAX_RETRY_AFTER_MS),
-          });
+          throw new RateLimitedError(
+            'PROVIDER_PACED',
+            `${kind} provider paced: the lane's rate allows the next send in ${Math.ceil(take.waitMs)} ms`,
+            {
+              retryAfterMs: Math.min(take.waitMs, MAX_RETRY_AFTER_MS),
+            },
+          );
         }
         if (take.waitMs > 0) await sleep(take.waitMs, undefined, { signal: ctx.signal });
         const result = await channel.send(message, ctx);
@@ -160,7 +164,11 @@ export function makeLimits(opts: LimitsOptions): Limits {
       bump(stats.throttled, kind);
       breakers.answered(lane.key);
       const retryAfter = (err as RateLimitedError).retryAfterMs;
-      const rate = await orOpen('rate lane', () => bucket.throttled(lane, retryAfter === undefined ? undefined : Math.min(retryAfter, MAX_RETRY_AFTER_MS)), 0);
+      const rate = await orOpen(
+        'rate lane',
+        () => bucket.throttled(lane, retryAfter === undefined ? undefined : Math.min(retryAfter, MAX_RETRY_AFTER_MS)),
+        0,
+      );
       ctx.logger.info({ providerKind: kind, ratePerSecond: Math.round(rate * 100) / 100 }, 'provider throttled; lane slowed down');
       return;
     }
@@ -170,7 +178,9 @@ export function makeLimits(opts: LimitsOptions): Limits {
   }
 
   const defaultLane = (name: string): LaneId => {
-    const rate = perSecond(name === 'smtp' ? opts.cfg.rates.smtp : name === 'sns' ? opts.cfg.rates.sns : name === 'webhook' ? opts.cfg.rates.webhook : undefined);
+    const rate = perSecond(
+      name === 'smtp' ? opts.cfg.rates.smtp : name === 'sns' ? opts.cfg.rates.sns : name === 'webhook' ? opts.cfg.rates.webhook : undefined,
+    );
     return rate === undefined ? { key: `default-${name}` } : { key: `default-${name}`, ratePerSec: rate };
   };
 

@@ -185,7 +185,7 @@ export function makeMetrics(deps: MetricsDeps): Metrics {
 function registerLimitMetrics(registry: Registry, stats: LimitsStats): void {
   new Gauge({
     name: 'herald_provider_breaker_open',
-    help: "Providers whose circuit breaker is open (or half-open) in this process, by provider kind",
+    help: 'Providers whose circuit breaker is open (or half-open) in this process, by provider kind',
     labelNames: ['provider_kind'] as const,
     registers: [registry],
     collect() {

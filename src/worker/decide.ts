@@ -94,7 +94,9 @@ export function decide(f: Facts): Decision {
   if (isPermanent(failure.error)) return cancel('permanent', publicReason(failure.error, f.hide));
   // Throttled: the provider is busy, the message is fine. Wait without using an attempt
   // (MaxTtl still bounds how long it may wait).
-  if (isRateLimited(failure.error)) return { kind: 'throttled', delayMs: throttleDelayMs(failure.error, f.retryDelayMs), error: publicReason(failure.error, f.hide) };
+  if (isRateLimited(failure.error)) {
+    return { kind: 'throttled', delayMs: throttleDelayMs(failure.error, f.retryDelayMs), error: publicReason(failure.error, f.hide) };
+  }
   if (attempt.number >= attempt.maxAttempts) return cancel('last-attempt', publicReason(failure.error, f.hide));
   return { kind: 'retry', delayMs: f.retryDelayMs, error: publicReason(failure.error, f.hide), request, user };
 }

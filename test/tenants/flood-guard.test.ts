@@ -29,7 +29,11 @@ afterAll(async () => {
   await sink.close();
 });
 
-const reset = { eventType: 'user.human.password.code.added', messageType: 'PasswordReset', urlTemplate: 'https://auth.example.com/reset?code={{.Code}}' };
+const reset = {
+  eventType: 'user.human.password.code.added',
+  messageType: 'PasswordReset',
+  urlTemplate: 'https://auth.example.com/reset?code={{.Code}}',
+};
 
 it('sends at most 10 resets to one recipient within the window and cancels the rest with the reason', async () => {
   const instanceId = newId();

@@ -5,8 +5,8 @@
  * Workers); its other jobs are deferred to delayed instead of waiting in a slot. B's p99
  * request-to-delivery stays under 1 s. After 5 timeouts A's breaker opens (/metrics).
  */
-import net from 'node:net';
 import type { AddressInfo } from 'node:net';
+import net from 'node:net';
 
 import { afterAll, beforeAll, expect, it } from 'vitest';
 
@@ -48,7 +48,14 @@ afterAll(async () => {
 
 const on =
   (instanceId: string) =>
-  (eventType: string, payload?: unknown): ZitadelEvent => ({ instanceId, aggregateType: 'instance', aggregateId: instanceId, owner: instanceId, eventType, payload });
+  (eventType: string, payload?: unknown): ZitadelEvent => ({
+    instanceId,
+    aggregateType: 'instance',
+    aggregateId: instanceId,
+    owner: instanceId,
+    eventType,
+    payload,
+  });
 
 const p99 = (values: number[]): number => {
   const sorted = [...values].sort((x, y) => x - y);

@@ -53,7 +53,9 @@ describe('SMTP (deployment SMTP_URL, SES SMTP, tenant SMTP servers)', () => {
   });
 
   it('connection failures and timeouts count for the breaker; answers do not', () => {
-    expect(isConnectionFailure(classifySmtpError(Object.assign(new Error('Greeting never received'), { code: 'ETIMEDOUT', command: 'CONN' })))).toBe(true);
+    expect(isConnectionFailure(classifySmtpError(Object.assign(new Error('Greeting never received'), { code: 'ETIMEDOUT', command: 'CONN' })))).toBe(
+      true,
+    );
     expect(isConnectionFailure(classifySmtpError(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNECTION' })))).toBe(true);
     expect(isConnectionFailure(classifySmtpError(smtpError(451, '451 try later')))).toBe(false);
     expect(isConnectionFailure(classifySmtpError(smtpError(554, '554 no')))).toBe(false);
@@ -79,7 +81,9 @@ describe('SNS (the deployment SMS provider)', () => {
   });
 
   it('a publish that never got an answer counts for the breaker', () => {
-    expect(isConnectionFailure(classifySnsError(Object.assign(new Error('connect ECONNREFUSED'), { name: 'Error', code: 'ECONNREFUSED' })))).toBe(true);
+    expect(isConnectionFailure(classifySnsError(Object.assign(new Error('connect ECONNREFUSED'), { name: 'Error', code: 'ECONNREFUSED' })))).toBe(
+      true,
+    );
     expect(isConnectionFailure(classifySnsError(awsError('InternalError', 500)))).toBe(false);
   });
 });
@@ -128,7 +132,7 @@ describe('HTTP: the webhook and the tenant HTTP providers', () => {
     });
 
     it(`${labels.what}: timeouts and refused connections count for the breaker, a 503 does not`, () => {
-      expect(isConnectionFailure(transportError(labels, new HttpTransportError('timeout'), 1000))).toBe(true);
+      expect(isConnectionFailure(transportError(labels, new HttpTransportError('timeout', undefined), 1000))).toBe(true);
       expect(isConnectionFailure(transportError(labels, new HttpTransportError('network', 'ECONNREFUSED'), 1000))).toBe(true);
       expect(isConnectionFailure(statusError(labels, answer(503) as never))).toBe(false);
     });
