@@ -7,8 +7,9 @@
  *
  * Rates: a configured rate (HERALD_SMTP_RATE, HERALD_SNS_RATE, HERALD_WEBHOOK_RATE) is the
  * ceiling; without one a lane is unlimited until the provider throttles. Then AIMD: a
- * throttle halves the lane's rate (at most once a second: the answers of one burst count
- * once; from the observed send rate when the lane was unlimited) and pauses the lane for the
+ * throttle halves the lane's rate (once per round: answers to sends reserved before the last
+ * decrease do not count again; from the send rate of the last second when the lane was
+ * unlimited) and pauses the lane for the
  * provider's Retry-After; every successful send adds back a little (about +max(0.5, 10 %)
  * per second at full pace) up to the ceiling. An idle lane's state expires after 10 minutes.
  */
@@ -21,13 +22,20 @@ export interface LaneId {
   readonly ratePerSec?: number;
 }
 
-export type Take = { readonly ok: true; readonly waitMs: number; readonly adaptive: boolean } | { readonly ok: false; readonly waitMs: number };
+export type Take =
+  /** `reservedAt`: Redis time of the reservation (ms), handed back with a throttle. */
+  | { readonly ok: true; readonly waitMs: number; readonly adaptive: boolean; readonly reservedAt: number }
+  | { readonly ok: false; readonly waitMs: number };
 
 export interface Bucket {
   /** Reserves a send; `ok` with the time to wait (≤ maxWaitMs), else how long until a slot is free. */
   take(lane: LaneId, maxWaitMs: number): Promise<Take>;
-  /** The provider throttled: halve the rate, pause for Retry-After. Returns the new rate (0: unlimited). */
-  throttled(lane: LaneId, retryAfterMs: number | undefined): Promise<number>;
+  /**
+   * The provider throttled the send reserved at `reservedAt` (0: unknown): halve the rate
+   * unless it was already halved since that reservation, pause for Retry-After. Returns the
+   * new rate per second.
+   */
+  throttled(lane: LaneId, retryAfterMs: number | undefined, reservedAt?: number): Promise<number>;
   /** A send succeeded on an adaptive lane: raise the rate a little. */
   succeeded(lane: LaneId): Promise<void>;
   /** The lane's current rate per second (0: unlimited), for tests and logs. */
@@ -40,7 +48,8 @@ const IDLE_EXPIRE_MS = 600_000;
 
 /**
  * KEYS[1] lane hash. ARGV[1] op (take | throttle | ok | rate), ARGV[2] configured rate
- * (0: none), ARGV[3] max wait (take) or Retry-After ms (throttle).
+ * (0: none), ARGV[3] max wait (take) or Retry-After ms (throttle), ARGV[4] the throttled
+ * send's reservation time (0: unknown). Replies {ok, wait ms, rate × 1000, now ms}.
  * Fields: rate (per s, 0 unlimited), ceil, tat (ms), ws/wc (1 s window start/count), obs
  * (observed rate), dec (last decrease).
  */
@@ -52,6 +61,7 @@ local key = KEYS[1]
 local op = ARGV[1]
 local conf = tonumber(ARGV[2])
 local arg = tonumber(ARGV[3])
+local sent = tonumber(ARGV[4]) or 0
 local h = redis.call('HMGET', key, 'rate', 'ceil', 'tat', 'ws', 'wc', 'obs', 'dec')
 local rate = tonumber(h[1])
 local ceil = tonumber(h[2]) or 0
@@ -75,51 +85,60 @@ if op == 'take' then
   local start = math.max(tat, now)
   local wait = start - now
   if wait > arg then
-    result = {0, wait, rate * 1000}
+    result = {0, wait, rate * 1000, now}
   else
     if rate > 0 then tat = start + 1000 / rate else tat = start end
     wc = wc + 1
-    result = {1, wait, rate * 1000}
+    result = {1, wait, rate * 1000, now}
   end
 elseif op == 'throttle' then
-  if now - dec >= 1000 then
+  local fresh
+  if sent > 0 then fresh = sent > dec else fresh = now - dec >= 1000 end
+  if fresh then
     local base = rate
     if base == 0 then
-      local span = math.max(now - ws, 1)
-      base = math.max(obs, wc * 1000 / span, ${MIN_RATE * 2})
+      base = math.max(obs, wc * 1000 / math.max(now - ws, 1000), ${MIN_RATE * 2})
     end
     rate = math.max(${MIN_RATE}, base / 2)
     dec = now
   end
   local pause = now + math.max(arg, 1000 / rate)
   if pause > tat then tat = pause end
-  result = {1, 0, rate * 1000}
+  result = {1, 0, rate * 1000, now}
 elseif op == 'ok' then
   if rate > 0 then
     rate = rate + math.max(0.5, rate * 0.1) / rate
     if ceil > 0 and rate > ceil then rate = ceil end
   end
-  result = {1, 0, rate * 1000}
+  result = {1, 0, rate * 1000, now}
 else
-  result = {1, 0, rate * 1000}
+  result = {1, 0, rate * 1000, now}
 end
 redis.call('HSET', key, 'rate', tostring(rate), 'ceil', tostring(ceil), 'tat', tostring(tat), 'ws', tostring(ws), 'wc', tostring(wc), 'obs', tostring(obs), 'dec', tostring(dec))
 redis.call('PEXPIRE', key, ${IDLE_EXPIRE_MS})
 return result
 `;
 
-type Reply = [number, number, number];
+type Reply = [number, number, number, number];
 
 export function makeBucket(redis: RedisClient, keyPrefix: string): Bucket {
-  const run = async (lane: LaneId, op: string, arg: number): Promise<Reply> =>
-    (await redis.eval(SCRIPT, 1, `${keyPrefix}:lane:${lane.key}`, op, String(lane.ratePerSec ?? 0), String(Math.max(0, Math.round(arg))))) as Reply;
+  const run = async (lane: LaneId, op: string, arg: number, sent = 0): Promise<Reply> =>
+    (await redis.eval(
+      SCRIPT,
+      1,
+      `${keyPrefix}:lane:${lane.key}`,
+      op,
+      String(lane.ratePerSec ?? 0),
+      String(Math.max(0, Math.round(arg))),
+      String(Math.max(0, Math.round(sent))),
+    )) as Reply;
   return {
     async take(lane, maxWaitMs) {
-      const [ok, wait, rate] = await run(lane, 'take', maxWaitMs);
-      return ok === 1 ? { ok: true, waitMs: wait, adaptive: rate > 0 } : { ok: false, waitMs: wait };
+      const [ok, wait, rate, now] = await run(lane, 'take', maxWaitMs);
+      return ok === 1 ? { ok: true, waitMs: wait, adaptive: rate > 0, reservedAt: now } : { ok: false, waitMs: wait };
     },
-    async throttled(lane, retryAfterMs) {
-      const [, , rate] = await run(lane, 'throttle', retryAfterMs ?? 0);
+    async throttled(lane, retryAfterMs, reservedAt) {
+      const [, , rate] = await run(lane, 'throttle', retryAfterMs ?? 0, reservedAt);
       return rate / 1000;
     },
     async succeeded(lane) {

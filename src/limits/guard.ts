@@ -122,6 +122,7 @@ export function makeLimits(opts: LimitsOptions): Limits {
     const kind = channel.name;
     async function send(message: M, ctx: SendContext): Promise<SendResult> {
       breakers.admit(lane.key, kind);
+      let reservedAt = 0;
       try {
         if (flood) {
           const admitted = await orOpen('flood guard', () => flood.admit(message), true);
@@ -130,7 +131,12 @@ export function makeLimits(opts: LimitsOptions): Limits {
             throw new PermanentError('RECIPIENT_LIMIT', floodReason(message.messageType, flood.limit));
           }
         }
-        const take = await orOpen('rate lane', () => bucket.take(lane, MAX_SLOT_WAIT_MS), { ok: true as const, waitMs: 0, adaptive: false });
+        const take = await orOpen('rate lane', () => bucket.take(lane, MAX_SLOT_WAIT_MS), {
+          ok: true as const,
+          waitMs: 0,
+          adaptive: false,
+          reservedAt: 0,
+        });
         if (!take.ok) {
           throw new RateLimitedError(
             'PROVIDER_PACED',
@@ -140,20 +146,21 @@ export function makeLimits(opts: LimitsOptions): Limits {
             },
           );
         }
+        reservedAt = take.reservedAt;
         if (take.waitMs > 0) await sleep(take.waitMs, undefined, { signal: ctx.signal });
         const result = await channel.send(message, ctx);
         breakers.answered(lane.key);
         if (take.adaptive) await orOpen('rate lane', () => bucket.succeeded(lane), undefined);
         return result;
       } catch (err) {
-        await observeFailure(err, lane, kind, ctx);
+        await observeFailure(err, lane, kind, ctx, reservedAt);
         throw err;
       }
     }
     return { name: channel.name, send, close: () => channel.close() };
   }
 
-  async function observeFailure(err: unknown, lane: LaneId, kind: string, ctx: SendContext): Promise<void> {
+  async function observeFailure(err: unknown, lane: LaneId, kind: string, ctx: SendContext, reservedAt: number): Promise<void> {
     const code = errorCode(err);
     if (code === 'RECIPIENT_LIMIT' || code === 'PROVIDER_PACED') {
       // herald's own refusal: the provider was not asked; the breaker's probe (if any) is given back.
@@ -166,7 +173,7 @@ export function makeLimits(opts: LimitsOptions): Limits {
       const retryAfter = (err as RateLimitedError).retryAfterMs;
       const rate = await orOpen(
         'rate lane',
-        () => bucket.throttled(lane, retryAfter === undefined ? undefined : Math.min(retryAfter, MAX_RETRY_AFTER_MS)),
+        () => bucket.throttled(lane, retryAfter === undefined ? undefined : Math.min(retryAfter, MAX_RETRY_AFTER_MS), reservedAt),
         0,
       );
       ctx.logger.info({ providerKind: kind, ratePerSecond: Math.round(rate * 100) / 100 }, 'provider throttled; lane slowed down');

@@ -71,10 +71,16 @@ describe('rate lane', () => {
   it('halves a configured rate once per burst of throttles, never below the floor, and climbs back to the ceiling only', async () => {
     const bucket = makeBucket(a, `${prefix}:limits`);
     const l = lane(8);
+    const before = await bucket.take(l, 10_000);
     expect(await bucket.throttled(l, undefined)).toBe(4);
-    // A second answer of the same burst (within a second) does not halve again.
+    // A second answer of the same burst (within a second, or to a send reserved before the decrease) does not halve again.
     expect(await bucket.throttled(l, undefined)).toBe(4);
-    for (let i = 0; i < 200; i++) await bucket.succeeded(l);
+    expect(await bucket.throttled(l, undefined, before.ok ? before.reservedAt : 0)).toBe(4);
+    // An answer to a send reserved after the decrease does.
+    await new Promise((r) => setTimeout(r, 5));
+    const after = await bucket.take(l, 10_000);
+    expect(await bucket.throttled(l, undefined, after.ok ? after.reservedAt : 0)).toBe(2);
+    for (let i = 0; i < 400; i++) await bucket.succeeded(l);
     expect(await bucket.rate(l)).toBe(8);
     const floor = lane(0.15);
     expect(await bucket.throttled(floor, undefined)).toBe(MIN_RATE);
