@@ -28,8 +28,12 @@ export type Take =
   | { readonly ok: false; readonly waitMs: number };
 
 export interface Bucket {
-  /** Reserves a send; `ok` with the time to wait (≤ maxWaitMs), else how long until a slot is free. */
-  take(lane: LaneId, maxWaitMs: number): Promise<Take>;
+  /**
+   * Reserves a send; `ok` with the time to wait (≤ maxWaitMs), else how long until a slot is
+   * free. `unseenSends`: sends this process let out on an unlimited lane without asking
+   * (counted into the observed rate).
+   */
+  take(lane: LaneId, maxWaitMs: number, unseenSends?: number): Promise<Take>;
   /**
    * The provider throttled the send reserved at `reservedAt` (0: unknown): halve the rate
    * unless it was already halved since that reservation, pause for Retry-After. Returns the
@@ -49,7 +53,7 @@ const IDLE_EXPIRE_MS = 600_000;
 /**
  * KEYS[1] lane hash. ARGV[1] op (take | throttle | ok | rate), ARGV[2] configured rate
  * (0: none), ARGV[3] max wait (take) or Retry-After ms (throttle), ARGV[4] the throttled
- * send's reservation time (0: unknown). Replies {ok, wait ms, rate × 1000, now ms}.
+ * send's reservation time (0: unknown), ARGV[5] sends let out without asking (take). Replies {ok, wait ms, rate × 1000, now ms}.
  * Fields: rate (per s, 0 unlimited), ceil, tat (ms), ws/wc (1 s window start/count), obs
  * (observed rate), dec (last decrease).
  */
@@ -62,6 +66,7 @@ local op = ARGV[1]
 local conf = tonumber(ARGV[2])
 local arg = tonumber(ARGV[3])
 local sent = tonumber(ARGV[4]) or 0
+local unseen = tonumber(ARGV[5]) or 0
 local h = redis.call('HMGET', key, 'rate', 'ceil', 'tat', 'ws', 'wc', 'obs', 'dec')
 local rate = tonumber(h[1])
 local ceil = tonumber(h[2]) or 0
@@ -82,6 +87,7 @@ if op == 'take' then
     ws = now
     wc = 0
   end
+  wc = wc + unseen
   local start = math.max(tat, now)
   local wait = start - now
   if wait > arg then
@@ -122,7 +128,7 @@ return result
 type Reply = [number, number, number, number];
 
 export function makeBucket(redis: RedisClient, keyPrefix: string): Bucket {
-  const run = async (lane: LaneId, op: string, arg: number, sent = 0): Promise<Reply> =>
+  const run = async (lane: LaneId, op: string, arg: number, sent = 0, unseen = 0): Promise<Reply> =>
     (await redis.eval(
       SCRIPT,
       1,
@@ -131,10 +137,11 @@ export function makeBucket(redis: RedisClient, keyPrefix: string): Bucket {
       String(lane.ratePerSec ?? 0),
       String(Math.max(0, Math.round(arg))),
       String(Math.max(0, Math.round(sent))),
+      String(Math.max(0, Math.round(unseen))),
     )) as Reply;
   return {
-    async take(lane, maxWaitMs) {
-      const [ok, wait, rate, now] = await run(lane, 'take', maxWaitMs);
+    async take(lane, maxWaitMs, unseenSends = 0) {
+      const [ok, wait, rate, now] = await run(lane, 'take', maxWaitMs, 0, unseenSends);
       return ok === 1 ? { ok: true, waitMs: wait, adaptive: rate > 0, reservedAt: now } : { ok: false, waitMs: wait };
     },
     async throttled(lane, retryAfterMs, reservedAt) {

@@ -22,13 +22,21 @@ import type { LimitsConfig, Rate } from '../config/limits.js';
 import { errorCode, isPermanent, isRateLimited, PermanentError, RateLimitedError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { RedisClient } from '../queue/connection.js';
+import { makeLru } from '../util/lru.js';
 import { type BreakerOptions, type Breakers, makeBreakers } from './breaker.js';
-import { type Bucket, type LaneId, makeBucket } from './bucket.js';
+import { type Bucket, type LaneId, makeBucket, type Take } from './bucket.js';
 import { type FloodGuard, makeFloodGuard } from './flood.js';
 import { type InstanceSlots, makeInstanceSlots } from './slots.js';
 
 /** Longest wait for a token inside a worker slot; longer waits go back to delayed. */
 export const MAX_SLOT_WAIT_MS = 1000;
+/**
+ * A lane Redis called unlimited (no rate, no pause) is not asked again for this long: the
+ * common case (no provider has throttled) costs no round trip per send, and a throttle seen
+ * by another replica reaches this one within this time.
+ */
+export const UNLIMITED_RECHECK_MS = 1000;
+
 /** Longest Retry-After honoured (a provider asking for an hour gets 5 minutes). */
 export const MAX_RETRY_AFTER_MS = 5 * 60_000;
 
@@ -101,6 +109,8 @@ export function makeLimits(opts: LimitsOptions): Limits {
   const breakers = makeBreakers(opts.breaker);
   const flood = opts.cfg.recipientLimit ? makeFloodGuard(opts.redis, keyPrefix, opts.secret, opts.cfg.recipientLimit) : undefined;
   const slots = makeInstanceSlots(opts.cfg.instanceConcurrency);
+  /** Lanes known to be unlimited: until when (process clock), and the sends let out meanwhile. */
+  const unlimitedUntil = makeLru<string, { until: number; unseen: number }>(10_000);
   const stats: LimitsStats = { throttled: new Map(), recipientCanceled: new Map(), deferred: 0, breakerOpen: () => breakers.openByKind() };
 
   /** Redis trouble must not stop delivery: the limit is skipped for this send. */
@@ -131,12 +141,7 @@ export function makeLimits(opts: LimitsOptions): Limits {
             throw new PermanentError('RECIPIENT_LIMIT', floodReason(message.messageType, flood.limit));
           }
         }
-        const take = await orOpen('rate lane', () => bucket.take(lane, MAX_SLOT_WAIT_MS), {
-          ok: true as const,
-          waitMs: 0,
-          adaptive: false,
-          reservedAt: 0,
-        });
+        const take = await takeToken(lane);
         if (!take.ok) {
           throw new RateLimitedError(
             'PROVIDER_PACED',
@@ -160,6 +165,22 @@ export function makeLimits(opts: LimitsOptions): Limits {
     return { name: channel.name, send, close: () => channel.close() };
   }
 
+  async function takeToken(lane: LaneId): Promise<Take> {
+    const free: Take = { ok: true, waitMs: 0, adaptive: false, reservedAt: 0 };
+    const known = lane.ratePerSec === undefined ? unlimitedUntil.get(lane.key) : undefined;
+    if (known && known.until > Date.now()) {
+      known.unseen++;
+      return free;
+    }
+    const take = await orOpen('rate lane', () => bucket.take(lane, MAX_SLOT_WAIT_MS, known?.unseen ?? 0), free);
+    if (lane.ratePerSec === undefined && take.ok && !take.adaptive && take.waitMs === 0) {
+      unlimitedUntil.set(lane.key, { until: Date.now() + UNLIMITED_RECHECK_MS, unseen: 0 });
+    } else {
+      unlimitedUntil.delete(lane.key);
+    }
+    return take;
+  }
+
   async function observeFailure(err: unknown, lane: LaneId, kind: string, ctx: SendContext, reservedAt: number): Promise<void> {
     const code = errorCode(err);
     if (code === 'RECIPIENT_LIMIT' || code === 'PROVIDER_PACED') {
@@ -169,6 +190,7 @@ export function makeLimits(opts: LimitsOptions): Limits {
     }
     if (isRateLimited(err)) {
       bump(stats.throttled, kind);
+      unlimitedUntil.delete(lane.key);
       breakers.answered(lane.key);
       const retryAfter = (err as RateLimitedError).retryAfterMs;
       const rate = await orOpen(

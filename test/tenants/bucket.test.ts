@@ -68,6 +68,15 @@ describe('rate lane', () => {
     expect(await bucket.rate(l)).toBeGreaterThan(rate);
   });
 
+  it("counts the sends a process let out without asking into the unlimited lane's observed rate", async () => {
+    const bucket = makeBucket(a, `${prefix}:limits`);
+    const l = lane();
+    await bucket.take(l, 0);
+    await bucket.take(l, 0, 38);
+    // 40 sends within the last second: halved to 20/s.
+    expect(await bucket.throttled(l, undefined)).toBe(20);
+  });
+
   it('halves a configured rate once per burst of throttles, never below the floor, and climbs back to the ceiling only', async () => {
     const bucket = makeBucket(a, `${prefix}:limits`);
     const l = lane(8);
