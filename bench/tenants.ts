@@ -221,10 +221,13 @@ export async function runTenants(ctx: BenchContext): Promise<ScenarioResult> {
         target: `${SMS} / 0`,
         met: r.delivered === SMS && r.canceled === 0,
       }),
-      fig('tenants', `throttled SNS, ${label}: SNS requests per delivered SMS`, r.perDelivered.toFixed(3), {
-        target: '≤ 1.05',
-        met: r.perDelivered <= 1.05,
-      }),
+      // ≤ 1.05 is the issue's target with the rate set; unset, the first burst finds the limit by being throttled.
+      fig(
+        'tenants',
+        `throttled SNS, ${label}: SNS requests per delivered SMS`,
+        r.perDelivered.toFixed(3),
+        rate === undefined ? {} : { target: '≤ 1.05', met: r.perDelivered <= 1.05 },
+      ),
       fig('tenants', `throttled SNS, ${label}: settled rate (last 80 %)`, `${r.settledRate.toFixed(2)}/s`, {
         target: `${SNS_LIMIT}/s ± 10 %`,
         met: Math.abs(r.settledRate - SNS_LIMIT) <= SNS_LIMIT * 0.1,
