@@ -201,7 +201,10 @@ export function makeLimits(opts: LimitsOptions): Limits {
       ctx.logger.info({ providerKind: kind, ratePerSecond: Math.round(rate * 100) / 100 }, 'provider throttled; lane slowed down');
       return;
     }
-    if (isConnectionFailure(err)) breakers.failed(lane.key);
+    // The job's own time limit (TransactionDuration) ran out while the provider said nothing:
+    // a timeout. An abort at shutdown says nothing about the provider.
+    const timedOut = ctx.signal.aborted && (ctx.signal.reason as { name?: unknown } | undefined)?.name === 'TimeoutError';
+    if (isConnectionFailure(err) || timedOut) breakers.failed(lane.key);
     else if (ctx.signal.aborted) breakers.abandon(lane.key);
     else breakers.answered(lane.key);
   }
