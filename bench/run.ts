@@ -22,6 +22,7 @@ import { redisPid, redisVersion } from './lib/redis.js';
 import { consoleTable, describeMachine, resultsMarkdown, type ScenarioResult } from './lib/report.js';
 import { runRiver } from './river.js';
 import { runSoak } from './soak.js';
+import { runTenants } from './tenants.js';
 import { runThroughput } from './throughput.js';
 
 const RUNNERS: Record<ScenarioName, (ctx: BenchContext) => Promise<ScenarioResult>> = {
@@ -32,6 +33,7 @@ const RUNNERS: Record<ScenarioName, (ctx: BenchContext) => Promise<ScenarioResul
   fairness: runFairness,
   river: runRiver,
   soak: runSoak,
+  tenants: runTenants,
 };
 
 async function main(): Promise<number> {

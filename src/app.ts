@@ -3,6 +3,8 @@
  * is acquired (released LIFO on stop). Workers start consuming only once everything they
  * depend on is ready (autorun: false, then run()).
  */
+import { createHash } from 'node:crypto';
+
 import type { Worker } from 'bullmq';
 
 import { type InstanceChannels, makeInstanceChannels } from './channels/instance-channels.js';
@@ -22,6 +24,7 @@ import {
 } from './history/index.js';
 import { makeInstanceSettings } from './instance/settings.js';
 import { makeReleasers } from './lifecycle.js';
+import { type Limits, makeLimits } from './limits/guard.js';
 import type { Logger } from './logger.js';
 import { type EgressPolicy, egressPolicyOf } from './net/egress.js';
 import { eventstoreBacklog } from './ops/backlog.js';
@@ -76,6 +79,8 @@ export interface StartOptions {
   readonly settingsCheckMs?: number;
   /** How the channels are built (tests point them at local endpoints). @defaultValue the real ones */
   readonly channels?: ChannelFactories;
+  /** Circuit breaker threshold and cool-down (tests shorten them). @defaultValue 5 failures, 30 s */
+  readonly breaker?: { readonly threshold?: number; readonly coolDownMs?: number };
 }
 
 /** Builds the deployment's default channels and the pools of the instances' own providers. */
@@ -123,6 +128,15 @@ export async function startHerald(cfg: Config, roles: readonly Role[], rootLogge
     releasers.add('redis (queues)', () => queueConnection.quit());
     const queues = makeQueues({ connection: queueConnection, prefix, notifications: n, keepJobs: cfg.keepJobs, logger });
     releasers.add('queues', () => queues.close());
+    // Tenant limits (issue #15): rate lanes, breakers, flood guard, per-instance concurrency.
+    const limits: Limits = makeLimits({
+      redis: queueConnection,
+      prefix,
+      cfg: cfg.limits,
+      secret: limitsSecret(cfg),
+      logger,
+      ...(opts.breaker ? { breaker: opts.breaker } : {}),
+    });
 
     // Opened before the workers and closed after them: /readyz says "shutting down" while
     // in-flight jobs drain, and the metrics of those last jobs can still be scraped.
@@ -138,6 +152,7 @@ export async function startHerald(cfg: Config, roles: readonly Role[], rootLogge
         producer: active.has('producer'),
         backlog: [eventstoreBacklog(pool, n.maxTtlMs)],
         logger: roleLogger('ops'),
+        limits: limits.stats,
       });
       metrics = m;
       http = await startOpsServer({
@@ -184,16 +199,18 @@ export async function startHerald(cfg: Config, roles: readonly Role[], rootLogge
     if (pools.length > 0 || riverWorking) {
       const keyring = makeKeyring(cfg.crypto, pool, logger.child({ component: 'crypto' }));
       await keyring.load();
-      const channels = (opts.channels?.defaults ?? makeDefaultChannels)(cfg, logger);
+      const channels = limits.guardDefaults((opts.channels?.defaults ?? makeDefaultChannels)(cfg, logger));
       releasers.add('channels', () => channels.close());
       // Per-instance settings and providers from the eventstore; closed before the defaults.
       // Settings (custom texts included) are re-checked against the eventstore at most once
       // a second per instance and org (not on every job): console changes apply within 1 s.
       const instance = {
         settings: makeInstanceSettings({ pool, keyring, logger, versionTtlMs: opts.settingsCheckMs ?? SETTINGS_CHECK_MS }),
-        channels: (opts.channels?.instance ?? ((l: Logger, egress: EgressPolicy) => makeInstanceChannels({ logger: l, egress })))(
-          logger,
-          egressPolicyOf(cfg.egressAllow),
+        channels: limits.guardInstanceChannels(
+          (opts.channels?.instance ?? ((l: Logger, egress: EgressPolicy) => makeInstanceChannels({ logger: l, egress })))(
+            logger,
+            egressPolicyOf(cfg.egressAllow),
+          ),
         ),
       };
       releasers.add('instance channels', () => instance.channels.close());
@@ -208,6 +225,7 @@ export async function startHerald(cfg: Config, roles: readonly Role[], rootLogge
           prefix,
           deps: { pool, keyring, channels, cfg: n, logger: roleLogger(p.role), instance, writer, now: Date.now },
           ...(onOutcome ? { onOutcome } : {}),
+          limits,
         });
         workers.push(worker);
       }
@@ -289,6 +307,15 @@ export async function startHerald(cfg: Config, roles: readonly Role[], rootLogge
     await releasers.releaseAll().catch(() => undefined);
     throw err;
   }
+}
+
+/**
+ * Keys the flood guard's HMAC of recipients: derived from the deployment's key material, so
+ * every replica computes the same keys and Redis never holds an address or a guessable hash.
+ */
+function limitsSecret(cfg: Config): string {
+  const material = cfg.crypto.masterkey ?? JSON.stringify(cfg.crypto.keys ?? {});
+  return createHash('sha256').update(`herald flood guard\u0000${cfg.queuePrefix}\u0000${material}`).digest('hex');
 }
 
 /** herald's stable River client id (last in attempted_by of the rows it claimed): one per deployment. */

@@ -25,10 +25,23 @@ export class PermanentError extends HeraldError {
   }
 }
 
-/** The provider throttled us; retry later. */
+/** The provider throttled us (code PROVIDER_THROTTLED); retry later without using an attempt. */
 export class RateLimitedError extends HeraldError {
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
+  /** How long the provider asked us to wait (Retry-After), when it said; bounded by the worker. */
+  readonly retryAfterMs: number | undefined;
+  constructor(code: string, message: string, options?: { cause?: unknown; retryAfterMs?: number }) {
     super(code, message, options);
+    this.retryAfterMs = options?.retryAfterMs;
+  }
+}
+
+/**
+ * herald did not try: the provider's circuit breaker is open (code BREAKER_OPEN). A
+ * RateLimitedError, so it uses no attempt; `retryAfterMs` is the rest of the cool-down.
+ */
+export class BreakerOpenError extends RateLimitedError {
+  constructor(message: string, retryAfterMs: number) {
+    super('BREAKER_OPEN', message, { retryAfterMs });
   }
 }
 
@@ -56,6 +69,10 @@ export function isPermanent(err: unknown): err is PermanentError {
 
 export function isRateLimited(err: unknown): err is RateLimitedError {
   return err instanceof RateLimitedError || hasName(err, 'RateLimitedError');
+}
+
+export function isBreakerOpen(err: unknown): err is BreakerOpenError {
+  return err instanceof BreakerOpenError || hasName(err, 'BreakerOpenError');
 }
 
 export function isConcurrency(err: unknown): err is ConcurrencyError {

@@ -3,13 +3,13 @@ import { parseArgs } from 'node:util';
 
 import type { BenchOptions } from './context.js';
 
-export const SCENARIOS = ['ceilings', 'throughput', 'latency', 'backlog', 'fairness', 'river', 'soak'] as const;
+export const SCENARIOS = ['ceilings', 'throughput', 'latency', 'backlog', 'fairness', 'river', 'soak', 'tenants'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
-/** What runs without --only: the soak takes 10+ minutes on its own and is asked for by name. */
+/** What runs without --only: the soak (10+ minutes) and tenants (#15, ~3 minutes) are asked for by name. */
 const DEFAULT_SCENARIOS: readonly ScenarioName[] = ['ceilings', 'throughput', 'latency', 'backlog', 'fairness', 'river'];
 
 export const USAGE = `npm run bench -- [options]
-  --only <list>          scenarios, comma-separated: ${SCENARIOS.join(',')} (all but soak)
+  --only <list>          scenarios, comma-separated: ${SCENARIOS.join(',')} (all but soak, tenants)
   --n <n>                throughput requests, also the ceiling sizes (20000)
   --latency-rate <r>     latency requests/s (200)     --latency-seconds <s> (30)
   --backlog <n>          backlog pending requests (200000)

@@ -17,6 +17,7 @@ export interface HttpLabels {
 /** Retry-After as seconds or an HTTP date; undefined when absent or unreadable. */
 function retryAfterMs(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
+  if (value.length > 64) return undefined;
   const seconds = Number(value);
   if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
   const date = Date.parse(value);
@@ -29,8 +30,12 @@ export function statusError(labels: HttpLabels, answer: HttpAnswer): Error | und
   if (status >= 200 && status < 300) return undefined;
   if (status === 429) {
     const wait = retryAfterMs(answer.header('retry-after'));
-    const err = new RateLimitedError(`${labels.code}_RATE_LIMITED`, `${labels.what} answered 429 Too Many Requests`);
-    return Object.assign(err, { status }, wait === undefined ? {} : { retryAfterMs: wait });
+    const err = new RateLimitedError(
+      'PROVIDER_THROTTLED',
+      `${labels.what} answered 429 Too Many Requests`,
+      wait === undefined ? {} : { retryAfterMs: wait },
+    );
+    return Object.assign(err, { status });
   }
   if (status >= 500 || status === 408) {
     return Object.assign(new HeraldError(`${labels.code}_UNAVAILABLE`, `${labels.what} answered ${status}`), { status });

@@ -4,7 +4,7 @@
  */
 import addressparser from 'nodemailer/lib/addressparser';
 
-import { coerceError, HeraldError, PermanentError, sanitizeText } from '../errors.js';
+import { coerceError, HeraldError, PermanentError, RateLimitedError, sanitizeText } from '../errors.js';
 
 /** A permanent rejection, with the SMTP reply code kept for the canceled event's reason. */
 export type SmtpRejectedError = PermanentError & { readonly responseCode: number };
@@ -81,6 +81,29 @@ function isPermanentReply(responseCode: number): boolean {
   return responseCode >= 500 && responseCode < 600 && responseCode !== 503;
 }
 
+/** Reply codes a server uses to say "slow down" (with rate wording, below). */
+const THROTTLE_REPLY_CODES = new Set([421, 450, 451, 454]);
+
+/**
+ * Words of a throttle reply: SES "454 Throttling failure: Maximum sending rate exceeded",
+ * Gmail "421 4.7.28 … unusually high rate", Postfix/Exchange "421 Too many connections",
+ * "450 4.7.1 Rate limit exceeded", "451 Slow down". Plain substrings, no pattern.
+ */
+const THROTTLE_WORDS = ['throttl', 'rate limit', 'rate exceeded', 'sending rate', 'high rate', 'too many', 'slow down', 'rate-limit', 'ratelimit'];
+
+/** Longest part of a reply looked at for throttle words: the check is linear and bounded. */
+const THROTTLE_SCAN = 512;
+
+/**
+ * Whether an SMTP failure is a throttle: a 421/450/451/454 reply whose text names a rate.
+ * A greylisting 450/451 ("try again later") is not one: it is retried like any 4xx.
+ */
+export function isSmtpThrottle(responseCode: number | undefined, text: string): boolean {
+  if (responseCode === undefined || !THROTTLE_REPLY_CODES.has(responseCode)) return false;
+  const head = text.slice(0, THROTTLE_SCAN).toLowerCase();
+  return THROTTLE_WORDS.some((w) => head.includes(w));
+}
+
 /**
  * Maps whatever nodemailer threw to herald's error classes. The original error is not kept as
  * `cause` because its message and `rejected`/`recipient` fields carry the recipient address;
@@ -95,6 +118,9 @@ export function classifySmtpError(err: unknown): Error {
     return Object.assign(new HeraldError('SMTP_ABORTED', `SMTP send aborted: ${detail}`), {
       ...(responseCode === undefined ? {} : { responseCode }),
     });
+  }
+  if (isSmtpThrottle(responseCode, coerceError(err).message)) {
+    return Object.assign(new RateLimitedError('PROVIDER_THROTTLED', `SMTP ${responseCode} throttled: ${detail}`), { responseCode });
   }
   if ((code !== undefined && CONNECTION_CODES.has(code)) || (command !== undefined && SESSION_COMMANDS.test(command))) {
     const transient = new HeraldError('SMTP_UNAVAILABLE', `SMTP server unavailable: ${detail}`);

@@ -75,6 +75,11 @@ function scrub(text: string): string {
     .slice(0, 300);
 }
 
+/** SNS's throttle text ("Rate exceeded"), checked on a bounded prefix without a pattern. */
+function rateExceeded(err: unknown): boolean {
+  return coerceError(err).message.slice(0, 64).toLowerCase().startsWith('rate exceeded');
+}
+
 /**
  * Maps whatever `client.send` threw to herald's error classes. The original error is not kept
  * as `cause` (its message can carry the phone number); name, status and request id are copied.
@@ -92,8 +97,8 @@ export function classifySnsError(err: unknown): Error {
   if (rawName === 'AbortError') {
     return Object.assign(new HeraldError('SNS_ABORTED', `SNS publish aborted: ${detail}`), extra);
   }
-  if (THROTTLED.has(code) || status === 429) {
-    const throttled = new RateLimitedError('SNS_THROTTLED', `SNS throttled the publish: ${detail}${requestId}`);
+  if (THROTTLED.has(code) || status === 429 || rateExceeded(err)) {
+    const throttled = new RateLimitedError('PROVIDER_THROTTLED', `SNS throttled the publish: ${detail}${requestId}`);
     return Object.assign(throttled, extra);
   }
   if (REJECTED.has(code)) {

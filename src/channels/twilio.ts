@@ -101,7 +101,7 @@ export function classifyTwilioError(err: unknown, signal: AbortSignal): Error {
       return Object.assign(new PermanentError('TWILIO_MAX_ATTEMPTS', `${what}: max send attempts reached`), extra);
     }
     if (status === 429 || code === TOO_MANY_REQUESTS_CODE) {
-      return Object.assign(new RateLimitedError('TWILIO_RATE_LIMITED', what), extra);
+      return Object.assign(new RateLimitedError('PROVIDER_THROTTLED', `${what}: throttled`), extra);
     }
     if (status >= 400 && status < 500) return Object.assign(new PermanentError('TWILIO_REJECTED', what), extra);
     return Object.assign(new HeraldError('TWILIO_UNAVAILABLE', what), extra);

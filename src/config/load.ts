@@ -15,6 +15,7 @@ import { z } from 'zod';
 import { parseEgressAllow } from '../net/egress.js';
 import { DEFAULTS } from './defaults.js';
 import { tryParseGoDuration } from './duration.js';
+import { LIMIT_VARS, limitsFromEnv } from './limits.js';
 import { notificationsFromEnv, notificationsFromYaml, type RawSettings, resolveNotifications } from './notifications.js';
 import { labelled, makeProblems, type Problems, redactUrl } from './problems.js';
 import { checkEncryptionKeys, checkMasterkey } from './secrets.js';
@@ -59,6 +60,7 @@ const KNOWN_HERALD_VARS = new Set([
   'HERALD_EGRESS_ALLOW',
   'HERALD_SOURCE',
   'HERALD_HISTORY_RETENTION',
+  ...LIMIT_VARS,
 ]);
 
 /**
@@ -170,6 +172,7 @@ export function loadConfig(
     logLevel: checkEnum(problems, 'LOG_LEVEL', get('LOG_LEVEL'), LogLevel) ?? DEFAULTS.logLevel,
     notifications,
     source: checkSource(problems, get('HERALD_SOURCE'), fromFile, fromEnv),
+    limits: limitsFromEnv(get, notifications.workers, problems),
     warnings,
   };
   problems.throwIfAny();

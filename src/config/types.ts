@@ -1,4 +1,5 @@
 /** The resolved, frozen configuration. Only src/config reads the environment. */
+import type { LimitsConfig } from './limits.js';
 
 /** ZITADEL's `Notifications:` settings. Durations are milliseconds (may be fractional). */
 export interface NotificationsConfig {
@@ -118,6 +119,8 @@ export interface Config {
   readonly notifications: NotificationsConfig;
   /** @defaultValue events only */
   readonly source: SourceConfig;
+  /** Tenant limits: per-instance concurrency, provider rates, flood guard (config/limits.ts). */
+  readonly limits: LimitsConfig;
   /** Non-fatal notes found while loading (e.g. a factor below 1 taken as 1), logged once at start. */
   readonly warnings: readonly string[];
 }

@@ -16,6 +16,7 @@ import type { Job } from 'bullmq';
 import type { Pool } from 'pg';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
+import type { LimitsStats } from '../limits/guard.js';
 import type { Logger } from '../logger.js';
 import type { NotificationJobData } from '../queue/names.js';
 import type { Queues } from '../queue/queues.js';
@@ -47,6 +48,8 @@ export interface MetricsDeps {
   /** Sources of requests counted in herald_backlog (with `producer`). */
   readonly backlog?: readonly BacklogSource[];
   readonly logger: Logger;
+  /** The tenant limits' counters (breakers, throttles, flood guard, deferrals). */
+  readonly limits?: LimitsStats;
 }
 
 export function makeMetrics(deps: MetricsDeps): Metrics {
@@ -99,6 +102,8 @@ export function makeMetrics(deps: MetricsDeps): Metrics {
     buckets: [0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600],
     registers: [registry],
   });
+
+  if (deps.limits) registerLimitMetrics(registry, deps.limits);
 
   const backlogSources: BacklogSource[] = [...(deps.backlog ?? [])];
   if (deps.producer) {
@@ -174,4 +179,48 @@ export function makeMetrics(deps: MetricsDeps): Metrics {
       backlogSources.push(source);
     },
   };
+}
+
+/** The tenant limits (issue #15), read from their counters on scrape. */
+function registerLimitMetrics(registry: Registry, stats: LimitsStats): void {
+  new Gauge({
+    name: 'herald_provider_breaker_open',
+    help: 'Providers whose circuit breaker is open (or half-open) in this process, by provider kind',
+    labelNames: ['provider_kind'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const kind of ['smtp', 'sns', 'twilio', 'webhook', 'http', 'outbox', 'none']) this.set({ provider_kind: kind }, 0);
+      for (const [kind, n] of stats.breakerOpen()) this.set({ provider_kind: kind }, n);
+    },
+  });
+  new Counter({
+    name: 'herald_provider_throttled_total',
+    help: 'Provider answers that said "slow down" (each slows that provider\'s lane), by provider kind',
+    labelNames: ['provider_kind'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [kind, n] of stats.throttled) this.inc({ provider_kind: kind }, n);
+    },
+  });
+  new Counter({
+    name: 'herald_recipient_limit_canceled_total',
+    help: 'Notifications canceled by the flood guard (HERALD_RECIPIENT_LIMIT), by message type',
+    labelNames: ['message_type'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [type, n] of stats.recipientCanceled) this.inc({ message_type: type }, n);
+    },
+  });
+  new Counter({
+    name: 'herald_instance_concurrency_deferred_total',
+    help: 'Jobs moved back to delayed because their instance was at HERALD_INSTANCE_CONCURRENCY in this process',
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(stats.deferred);
+    },
+  });
 }

@@ -24,18 +24,25 @@ const MAX_PRIORITY = 2 ** 21 - 1; // 2 097 151
 /** A rank that gives the lowest priority: work that must never delay a deliverable request. */
 export const LAST_RANK = MAX_PRIORITY;
 
+/** OTP priorities run from PRIORITY.otp up to just below PRIORITY.normal. */
+const LAST_OTP_PRIORITY = PRIORITY.normal - 1;
+
 /**
  * Priority: OTP first; then by rank in the instance's window, so a quiet instance's request
  * (rank 0) is served before the tail of a busy instance's backlog. Equal priorities are FIFO.
+ * OTPs are ranked too (issue #15), by their rank among the instance's OTPs in one enqueue:
+ * the first OTP of every instance gets PRIORITY.otp, a flood's later ones 2…9, so one
+ * instance's OTP flood delays another instance's OTP by a few sends at most, and every OTP
+ * still goes before any other mail.
  */
-export function priorityOf(e: Pick<PendingEvent, 'isOTP'>, rank = 0): number {
-  return e.isOTP ? PRIORITY.otp : Math.min(PRIORITY.normal + rank, MAX_PRIORITY);
+export function priorityOf(e: Pick<PendingEvent, 'isOTP'>, rank = 0, otpRank = 0): number {
+  return e.isOTP ? Math.min(PRIORITY.otp + otpRank, LAST_OTP_PRIORITY) : Math.min(PRIORITY.normal + rank, MAX_PRIORITY);
 }
 
 /** A pending event, with its rank among its instance's pending requests when known. */
 export type Offer = PendingEvent & { readonly rank?: number };
 
-function toJob(e: Offer, now: number): BulkJob {
+function toJob(e: Offer, now: number, otpRank = 0): BulkJob {
   const isRetry = e.eventType === NotificationEvent.retryRequested;
   const dueAt = isRetry ? e.createdAt.getTime() + nsToMs(e.backOffNs ?? 0) : now;
   return {
@@ -43,7 +50,7 @@ function toJob(e: Offer, now: number): BulkJob {
     data: { instanceId: e.instanceId, aggregateId: e.aggregateId, sequence: e.sequence },
     opts: {
       jobId: jobIdFor(e.instanceId, e.aggregateId, e.sequence),
-      priority: priorityOf(e, e.rank),
+      priority: priorityOf(e, e.rank, otpRank),
       ...(dueAt > now ? { delay: Math.ceil(dueAt - now) } : {}),
     },
   };
@@ -92,8 +99,16 @@ export async function enqueuePending(
   const heldByRequestJob = new Set(
     retryEvents.filter((_, i) => LIVE_STATES.has(ownerStates[i] ?? 'unknown')).map((e) => e.aggregateId + '\u0000' + e.instanceId),
   );
+  // Each instance's OTPs, counted in the order offered (oldest first): their fair rank.
+  const otpSeen = new Map<string, number>();
+  const otpRankOf = (e: Offer): number => {
+    if (!e.isOTP) return 0;
+    const r = otpSeen.get(e.instanceId) ?? 0;
+    otpSeen.set(e.instanceId, r + 1);
+    return r;
+  };
   for (const e of events) {
-    if (e.eventType === NotificationEvent.requested) requests.push(toJob(e, now));
+    if (e.eventType === NotificationEvent.requested) requests.push(toJob(e, now, otpRankOf(e)));
     else if (!heldByRequestJob.has(e.aggregateId + '\u0000' + e.instanceId)) retries.push(toJob(e, now));
   }
   if (opts.repair) {

@@ -94,7 +94,19 @@ export function decide(f: Facts): Decision {
   if (isPermanent(failure.error)) return cancel('permanent', publicReason(failure.error, f.hide));
   // Throttled: the provider is busy, the message is fine. Wait without using an attempt
   // (MaxTtl still bounds how long it may wait).
-  if (isRateLimited(failure.error)) return { kind: 'throttled', delayMs: f.retryDelayMs, error: publicReason(failure.error, f.hide) };
+  if (isRateLimited(failure.error)) {
+    return { kind: 'throttled', delayMs: throttleDelayMs(failure.error, f.retryDelayMs), error: publicReason(failure.error, f.hide) };
+  }
   if (attempt.number >= attempt.maxAttempts) return cancel('last-attempt', publicReason(failure.error, f.hide));
   return { kind: 'retry', delayMs: f.retryDelayMs, error: publicReason(failure.error, f.hide), request, user };
+}
+
+/** Longest wait a provider's Retry-After (or an open breaker) can impose on one notification. */
+export const MAX_THROTTLE_DELAY_MS = 5 * 60_000;
+
+/** A throttle's delay: the provider's Retry-After (or the breaker's cool-down) when given, bounded; else the retry policy's. */
+export function throttleDelayMs(err: Error, retryDelayMs: number): number {
+  const after = (err as { retryAfterMs?: unknown }).retryAfterMs;
+  if (typeof after !== 'number' || !Number.isFinite(after) || after < 0) return retryDelayMs;
+  return Math.min(after, MAX_THROTTLE_DELAY_MS);
 }

@@ -6,12 +6,17 @@
  * - retry → failed attempt; BullMQ's delayed retry uses the delay written in
  *   notification.retry.requested (custom backoff strategy 'zitadel');
  * - not due / throttled by the provider / Postgres unavailable → moved back to delayed
- *   without using an attempt.
+ *   without using an attempt;
+ * - an instance at its share of this process's slots (HERALD_INSTANCE_CONCURRENCY, while
+ *   another instance has work here) → moved back to delayed for a moment, before anything
+ *   is read: the job holds no slot while it waits (herald_instance_concurrency_deferred_total).
  */
 import { DelayedError, type Job, UnrecoverableError, Worker } from 'bullmq';
 
 import type { NotificationsConfig } from '../config/types.js';
 import { HeraldError, isConcurrency, isDependency, publicError, sanitizeText } from '../errors.js';
+import type { LimitsStats } from '../limits/guard.js';
+import { DEFER_MS, type InstanceSlots } from '../limits/slots.js';
 import { nextBackoffMs } from '../queue/backoff.js';
 import type { RedisClient } from '../queue/connection.js';
 import type { NotificationJobData, QueueName } from '../queue/names.js';
@@ -51,11 +56,30 @@ export function makeNotificationWorker(opts: {
   prefix: string;
   deps: ProcessDeps;
   onOutcome?: OutcomeListener;
+  /** Per-instance concurrency of this process (shared by its workers), and where deferrals are counted. */
+  limits?: { readonly slots: InstanceSlots; readonly stats: LimitsStats };
 }): Worker<NotificationJobData, Outcome> {
   const { cfg } = opts.deps;
   const logger = opts.deps.logger.child({ component: 'worker', queue: opts.queue });
 
   const processor = async (job: Job<NotificationJobData, Outcome>, token?: string, cancel?: AbortSignal): Promise<Outcome> => {
+    const slots = opts.limits?.slots;
+    if (!slots) return run(job, token, cancel);
+    const { instanceId } = job.data;
+    if (!slots.tryAcquire(instanceId)) {
+      // At its share while others have work: give the slot back at once, come back shortly.
+      if (opts.limits) opts.limits.stats.deferred++;
+      await job.moveToDelayed(Date.now() + DEFER_MS + Math.floor(Math.random() * DEFER_MS), token);
+      throw new DelayedError();
+    }
+    try {
+      return await run(job, token, cancel);
+    } finally {
+      slots.release(instanceId);
+    }
+  };
+
+  const run = async (job: Job<NotificationJobData, Outcome>, token?: string, cancel?: AbortSignal): Promise<Outcome> => {
     const signals = [AbortSignal.timeout(cfg.transactionDurationMs), ...(cancel ? [cancel] : [])];
     const started = Date.now();
     const deps = { ...opts.deps, logger: logger.child({ jobId: job.id }) };

@@ -87,7 +87,7 @@ describe('sns channel through the real SNSClient', () => {
     const err = await rejection(channel.send(sms(), ctx()));
     expect(err).toBeInstanceOf(RateLimitedError);
     expect(isRateLimited(err)).toBe(true);
-    expect(err.code).toBe('SNS_THROTTLED');
+    expect(err.code).toBe('PROVIDER_THROTTLED');
     expect(endpoint.requests).toHaveLength(1);
   });
 

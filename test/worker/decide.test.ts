@@ -218,12 +218,12 @@ const rows: Row[] = [
   },
   {
     name: 'throttled send: waits without using an attempt',
-    facts: facts({ send: sendFailed(new RateLimitedError('SNS_THROTTLED', 'slow down')) }),
+    facts: facts({ send: sendFailed(new RateLimitedError('PROVIDER_THROTTLED', 'slow down')) }),
     expected: { kind: 'throttled', delayMs: 7_000, error: 'slow down' },
   },
   {
     name: 'throttled on the last attempt: still not an attempt',
-    facts: facts({ loaded: loaded({ number: 3 }), send: sendFailed(new RateLimitedError('SNS_THROTTLED', 'slow down')) }),
+    facts: facts({ loaded: loaded({ number: 3 }), send: sendFailed(new RateLimitedError('PROVIDER_THROTTLED', 'slow down')) }),
     expected: { kind: 'throttled' },
   },
   {
