@@ -12,6 +12,8 @@ export const RESULT_CLASSES = [
   'throttled',
   /** herald did not try: the provider's circuit breaker is open. */
   'breaker-open',
+  /** herald held the send back to keep the provider's rate lane (PROVIDER_PACED); not a send. */
+  'paced',
   /** The provider refused this message (a PermanentError from the send). */
   'rejected',
   /** No answer in time. */
@@ -68,6 +70,7 @@ const UNREACHABLE_CODES: ReadonlySet<string> = new Set([
 export function failureClass(err: unknown, stage: 'gather' | 'render' | 'send'): ResultClass {
   const code = errorCode(err) ?? '';
   if (code === 'BREAKER_OPEN') return 'breaker-open';
+  if (code === 'PROVIDER_PACED') return 'paced';
   if (isRateLimited(err)) return 'throttled';
   if (REFUSAL_CODES.has(code)) return 'refused';
   if (stage !== 'send') return isPermanent(err) ? 'not-sent' : 'failed';

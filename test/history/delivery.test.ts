@@ -205,12 +205,14 @@ describe('delivery history (event mode)', () => {
     const id = await requestNotification(h.db.pool, u);
     await herald.producer?.tickRequests();
     const row = await waitForRow(h.db.pool, id);
-    expect({ state: row.state, attempts: row.attempts, classes: classes(row) }).toEqual({
+    // After a throttle the webhook's adaptive rate lane may hold the next send back once
+    // (class `paced`: herald's own wait, no request to the provider, not a send).
+    expect({ state: row.state, attempts: row.attempts, classes: classes(row).filter((c) => c !== 'paced') }).toEqual({
       state: 'sent',
       attempts: hook.requests.length,
       classes: ['throttled', 'accepted'],
     });
-    expect(row.attempt_log.map((l) => l.attempt)).toEqual([1, 1]);
+    expect(new Set(row.attempt_log.map((l) => l.attempt))).toEqual(new Set([1]));
     expect(row.provider_kind).toBe('webhook');
   });
 

@@ -13,6 +13,7 @@ describe('failureClass', () => {
   it.each([
     ['a provider throttle', new RateLimitedError('PROVIDER_THROTTLED', 'slow down'), 'send', 'throttled'],
     ['an open breaker (a RateLimitedError subclass)', new BreakerOpenError(), 'send', 'breaker-open'],
+    ['herald pacing a provider lane', new RateLimitedError('PROVIDER_PACED', 'wait'), 'send', 'paced'],
     ['a provider rejection', new PermanentError('SMTP_REJECTED', '550'), 'send', 'rejected'],
     ['the egress rule', new PermanentError('EGRESS_REFUSED', 'private'), 'send', 'refused'],
     ['the flood guard', new PermanentError('RECIPIENT_LIMIT', 'too many'), 'render', 'refused'],
