@@ -15,9 +15,10 @@ import { makeInstanceSettings } from './instance/settings.js';
 import { makeReleasers } from './lifecycle.js';
 import type { Logger } from './logger.js';
 import { type EgressPolicy, egressPolicyOf } from './net/egress.js';
-import { eventstoreBacklog } from './ops/backlog.js';
+import { eventstoreBacklog, type PendingAgeSource, riverPendingAge } from './ops/backlog.js';
 import { makeReadinessProbe } from './ops/health.js';
 import { makeMetrics, type Metrics } from './ops/metrics.js';
+import { makeOutcomeLog } from './ops/outcome-log.js';
 import { type OpsServer, startOpsServer } from './ops/server.js';
 import { makeProducer, type Producer } from './producer/producer.js';
 import { bullPrefix, makeRedis, redisSettings } from './queue/connection.js';
@@ -116,11 +117,14 @@ export async function startHerald(cfg: Config, roles: readonly Role[], rootLogge
     let metrics: Metrics | undefined;
     let http: OpsServer | undefined;
     if (opts.http) {
+      const events = eventstoreBacklog(pool, n.maxTtlMs);
+      const pendingAge: PendingAgeSource[] = [...(cfg.source.events ? [events] : []), ...(cfg.source.river ? [riverPendingAge(pool)] : [])];
       const m = makeMetrics({
         queues,
         pool,
         producer: active.has('producer'),
-        backlog: [eventstoreBacklog(pool, n.maxTtlMs)],
+        backlog: [events],
+        pendingAge,
         logger: roleLogger('ops'),
       });
       metrics = m;
@@ -138,7 +142,10 @@ export async function startHerald(cfg: Config, roles: readonly Role[], rootLogge
         await m.settled();
       });
     }
-    const onOutcome = combineListeners(metrics?.observeOutcome, opts.onOutcome);
+    // One info line per outcome (ops/outcome-log.ts), the metrics, then the caller's listener.
+    const outcomeLog = makeOutcomeLog(roleLogger('worker'));
+    const onOutcome = combineListeners(metrics?.observeOutcome, outcomeLog.event, opts.onOutcome);
+    const onRiverOutcome = combineListeners(metrics?.observeRiverOutcome, outcomeLog.river, opts.onRiverOutcome);
 
     const pools = [
       { role: 'worker' as const, queue: QUEUE.requests, concurrency: n.workers },
@@ -203,7 +210,7 @@ export async function startHerald(cfg: Config, roles: readonly Role[], rootLogge
             redis: queueConnection,
             lockPrefix: prefix,
           },
-          ...(opts.onRiverOutcome ? { onOutcome: opts.onRiverOutcome } : {}),
+          ...(onRiverOutcome ? { onOutcome: onRiverOutcome } : {}),
         });
         workers.push(worker as unknown as Worker);
       }
@@ -264,10 +271,10 @@ export function riverClientId(cfg: Pick<Config, 'queuePrefix'>): string {
   return `herald@${cfg.queuePrefix}`;
 }
 
-function combineListeners(...listeners: (OutcomeListener | undefined)[]): OutcomeListener | undefined {
-  const present = listeners.filter((l): l is OutcomeListener => l !== undefined);
+function combineListeners<O, J>(...listeners: (((outcome: O, job: J, durationMs: number) => void) | undefined)[]) {
+  const present = listeners.filter((l) => l !== undefined);
   if (present.length === 0) return undefined;
-  return (outcome, job, durationMs) => {
+  return (outcome: O, job: J, durationMs: number): void => {
     for (const l of present) l(outcome, job, durationMs);
   };
 }
