@@ -20,6 +20,7 @@ import { makeReadinessProbe } from './ops/health.js';
 import { makeMetrics, type Metrics } from './ops/metrics.js';
 import { makeOutcomeLog } from './ops/outcome-log.js';
 import { type OpsServer, startOpsServer } from './ops/server.js';
+import { startTracing } from './ops/tracing.js';
 import { makeProducer, type Producer } from './producer/producer.js';
 import { bullPrefix, makeRedis, redisSettings } from './queue/connection.js';
 import { QUEUE } from './queue/names.js';
@@ -28,6 +29,7 @@ import { makeRiverProducer, type RiverProducer } from './river/producer.js';
 import { makeRiverQueue, type RiverQueue } from './river/queue.js';
 import { riverTablesPresent } from './river/schema.js';
 import { makeRiverWorker, type RiverOutcomeListener } from './river/worker.js';
+import { VERSION } from './version.js';
 import { closeWorkers } from './worker/close.js';
 import type { Outcome } from './worker/process.js';
 import { makeNotificationWorker, type OutcomeListener } from './worker/worker.js';
@@ -99,6 +101,10 @@ export async function startHerald(cfg: Config, roles: readonly Role[], rootLogge
   const releasers = makeReleasers((name, err) => logger.error({ err, resource: name }, 'error while closing'));
   const n = cfg.notifications;
   try {
+    // First acquired, last released: the spans of the last jobs are flushed after the workers.
+    // undefined (and no SDK loaded) unless an OTLP endpoint is configured.
+    const tracing = await startTracing(cfg.tracing, VERSION, logger);
+    if (tracing) releasers.add('tracing', () => tracing.shutdown());
     const pool = makePool(cfg.databaseUrl, { applicationName: 'herald', logger, max: Math.max(10, n.workers + n.retryWorkers + 4) });
     releasers.add('postgres', () => pool.end());
 
@@ -144,8 +150,9 @@ export async function startHerald(cfg: Config, roles: readonly Role[], rootLogge
     }
     // One info line per outcome (ops/outcome-log.ts), the metrics, then the caller's listener.
     const outcomeLog = makeOutcomeLog(roleLogger('worker'));
-    const onOutcome = combineListeners(metrics?.observeOutcome, outcomeLog.event, opts.onOutcome);
-    const onRiverOutcome = combineListeners(metrics?.observeRiverOutcome, outcomeLog.river, opts.onRiverOutcome);
+    const onOutcome = combineListeners(tracing?.onOutcome, metrics?.observeOutcome, outcomeLog.event, opts.onOutcome);
+    const onRiverOutcome = combineListeners(tracing?.onRiverOutcome, metrics?.observeRiverOutcome, outcomeLog.river, opts.onRiverOutcome);
+    const telemetry = tracing ? { telemetry: tracing.telemetry } : {};
 
     const pools = [
       { role: 'worker' as const, queue: QUEUE.requests, concurrency: n.workers },
@@ -167,20 +174,27 @@ export async function startHerald(cfg: Config, roles: readonly Role[], rootLogge
     if (pools.length > 0 || riverWorking) {
       const keyring = makeKeyring(cfg.crypto, pool, logger.child({ component: 'crypto' }));
       await keyring.load();
-      const channels = (opts.channels?.defaults ?? makeDefaultChannels)(cfg, logger);
-      releasers.add('channels', () => channels.close());
+      const defaults = (opts.channels?.defaults ?? makeDefaultChannels)(cfg, logger);
+      releasers.add('channels', () => defaults.close());
+      // With tracing, each send runs in a `herald.send` span.
+      const channels = tracing
+        ? { email: defaults.email && tracing.channel(defaults.email), sms: defaults.sms && tracing.channel(defaults.sms) }
+        : defaults;
       // Per-instance settings and providers from the eventstore; closed before the defaults.
       // Settings (custom texts included) are re-checked against the eventstore at most once
       // a second per instance and org (not on every job): console changes apply within 1 s.
+      const settings = makeInstanceSettings({ pool, keyring, logger, versionTtlMs: opts.settingsCheckMs ?? SETTINGS_CHECK_MS });
+      const instanceChannels = (opts.channels?.instance ?? ((l: Logger, egress: EgressPolicy) => makeInstanceChannels({ logger: l, egress })))(
+        logger,
+        egressPolicyOf(cfg.egressAllow),
+      );
       const instance = {
-        settings: makeInstanceSettings({ pool, keyring, logger, versionTtlMs: opts.settingsCheckMs ?? SETTINGS_CHECK_MS }),
-        channels: (opts.channels?.instance ?? ((l: Logger, egress: EgressPolicy) => makeInstanceChannels({ logger: l, egress })))(
-          logger,
-          egressPolicyOf(cfg.egressAllow),
-        ),
+        settings: tracing ? tracing.settings(settings) : settings,
+        channels: tracing ? tracing.instanceChannels(instanceChannels) : instanceChannels,
       };
       releasers.add('instance channels', () => instance.channels.close());
-      const writer = makePushBatcher(pool);
+      const batcher = makePushBatcher(pool);
+      const writer = tracing ? tracing.writer(batcher) : batcher;
       const workerConnection = makeRedis(redis, 'worker', logger);
       releasers.add('redis (workers)', () => workerConnection.quit());
       for (const p of pools) {
@@ -191,6 +205,7 @@ export async function startHerald(cfg: Config, roles: readonly Role[], rootLogge
           prefix,
           deps: { pool, keyring, channels, cfg: n, logger: roleLogger(p.role), instance, writer, now: Date.now },
           ...(onOutcome ? { onOutcome } : {}),
+          ...telemetry,
         });
         workers.push(worker);
       }
@@ -211,6 +226,7 @@ export async function startHerald(cfg: Config, roles: readonly Role[], rootLogge
             lockPrefix: prefix,
           },
           ...(onRiverOutcome ? { onOutcome: onRiverOutcome } : {}),
+          ...telemetry,
         });
         workers.push(worker as unknown as Worker);
       }

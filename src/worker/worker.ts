@@ -8,7 +8,7 @@
  * - not due / throttled by the provider / Postgres unavailable → moved back to delayed
  *   without using an attempt.
  */
-import { DelayedError, type Job, UnrecoverableError, Worker } from 'bullmq';
+import { DelayedError, type Job, type Telemetry, UnrecoverableError, Worker } from 'bullmq';
 
 import type { NotificationsConfig } from '../config/types.js';
 import { HeraldError, isConcurrency, isDependency, publicError, sanitizeText } from '../errors.js';
@@ -51,6 +51,8 @@ export function makeNotificationWorker(opts: {
   prefix: string;
   deps: ProcessDeps;
   onOutcome?: OutcomeListener;
+  /** BullMQ's telemetry (ops/tracing.ts): a `process` span around each attempt. */
+  telemetry?: Telemetry;
 }): Worker<NotificationJobData, Outcome> {
   const { cfg } = opts.deps;
   const logger = opts.deps.logger.child({ component: 'worker', queue: opts.queue });
@@ -100,6 +102,7 @@ export function makeNotificationWorker(opts: {
     // ~20 s instead of BullMQ's default ~60 s. Locks are renewed every lockDuration / 2.
     lockDuration: 15_000,
     stalledInterval: 5_000,
+    ...(opts.telemetry ? { telemetry: opts.telemetry } : {}),
   });
   worker.on('error', (err) => logger.error({ err }, 'worker error'));
   return worker;
