@@ -26,7 +26,7 @@ import type { AttemptReport } from '../worker/attempt.js';
 import type { Outcome } from '../worker/process.js';
 import { RESULT_CLASSES, type ResultClass } from '../worker/result-class.js';
 import { backlogOf, type BacklogSource, type PendingAgeSource } from './backlog.js';
-import { selectProducerLagSeconds, selectRequestedAt } from './sql.js';
+import { selectProducerLagSeconds } from './sql.js';
 
 /** Provider kinds as metric labels: a channel's name, bounded (anything else is `other`). */
 export const PROVIDER_KINDS = ['smtp', 'sns', 'twilio', 'webhook', 'http', 'outbox', 'none', 'other'] as const;
@@ -65,7 +65,7 @@ export const QUEUE_STATES = ['waiting', 'prioritized', 'active', 'delayed', 'fai
 
 export interface Metrics {
   readonly registry: Registry;
-  /** The worker's onOutcome hook: sends, attempt duration, request-to-delivery latency. */
+  /** The worker's onOutcome hook: sends, attempt duration, latencies, results, attempts used. */
   observeOutcome(outcome: Outcome, job: Job<NotificationJobData>, durationMs: number): void;
   /** The River worker's onOutcome hook: the same figures for River mode. */
   observeRiverOutcome(outcome: RiverOutcome, job: Job<RiverJobData>, durationMs: number): void;
@@ -255,7 +255,6 @@ export function makeMetrics(deps: MetricsDeps): Metrics {
     });
   }
 
-  const pending = new Set<Promise<void>>();
   return {
     registry,
     providerBreakerOpen,
@@ -270,16 +269,8 @@ export function makeMetrics(deps: MetricsDeps): Metrics {
       const labels = { channel: outcome.channel, message_type: outcome.messageType };
       sends.inc({ ...labels, outcome: outcome.kind });
       if (outcome.kind !== 'sent') return;
-      // The job's timestamp is when the producer enqueued it, not when ZITADEL asked: read the
-      // request's created_at (one primary-key lookup per delivered notification).
-      const deliveredAt = Date.now();
-      const lookup = selectRequestedAt(pool, job.data.instanceId, job.data.aggregateId)
-        .then((requestedAt) => {
-          if (requestedAt) deliveryLatency.observe(labels, Math.max(0, deliveredAt - requestedAt.getTime()) / 1000);
-        })
-        .catch((err: unknown) => logger.debug({ err }, 'request time unavailable; latency not observed'))
-        .finally(() => pending.delete(lookup));
-      pending.add(lookup);
+      // From the request's created_at (the report carries it: no lookup) to the write-back.
+      deliveryLatency.observe(labels, Math.max(0, Date.now() - outcome.report.requestedAt) / 1000);
     },
     observeRiverOutcome(outcome, job, durationMs) {
       jobs.inc({ queue: job.queueName, outcome: outcome.kind });
@@ -291,7 +282,7 @@ export function makeMetrics(deps: MetricsDeps): Metrics {
       if (ended) attemptsUsed.observe({ outcome: ended }, job.data.attempt);
     },
     async settled() {
-      await Promise.allSettled([...pending]);
+      // Every figure is recorded synchronously now (the request time comes with the report).
     },
     addBacklogSource(source) {
       backlogSources.push(source);
