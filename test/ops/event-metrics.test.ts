@@ -12,6 +12,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
 import { type Herald, startHerald } from '../../src/app.js';
 import { loggerOptions } from '../../src/logger.js';
+import { channelOf, providerKindOf } from '../../src/ops/metrics.js';
 import { type Harness, makeHarness } from '../helpers/herald.js';
 import { createRiverSchema, insertRiverJob, riverRow, userArgs } from '../helpers/river.js';
 import { type SmtpSink, startSmtpSink } from '../helpers/smtp-sink.js';
@@ -67,6 +68,35 @@ function value(text: string, series: string): number | undefined {
 }
 
 const outcomeLines = (): Record<string, unknown>[] => lines.filter((l) => l.component === 'outcome');
+
+describe('labels', () => {
+  it('provider kinds are a bounded set; the channel follows the provider or the recipient', () => {
+    expect(['smtp', 'sns', 'twilio', 'webhook', 'outbox', 'none', 'http-email', 'http-sms', 'x'.repeat(300)].map(providerKindOf)).toEqual([
+      'smtp',
+      'sns',
+      'twilio',
+      'webhook',
+      'outbox',
+      'none',
+      'http',
+      'http',
+      'other',
+    ]);
+    const report = {
+      requestedAt: 0,
+      startedAt: 0,
+      finishedAt: 0,
+      resultClass: 'accepted',
+      errorCode: undefined,
+      providerMessageId: undefined,
+      otp: false,
+    } as const;
+    expect(channelOf({ ...report, providerKind: 'twilio', recipient: undefined })).toBe('sms');
+    expect(channelOf({ ...report, providerKind: 'webhook', recipient: 'a***@example.com' })).toBe('email');
+    expect(channelOf({ ...report, providerKind: 'outbox', recipient: '+41******19' })).toBe('sms');
+    expect(channelOf({ ...report, providerKind: 'none', recipient: undefined })).toBe('unknown');
+  });
+});
 
 describe('event mode', () => {
   it('observes latency from the request, results by class, attempts used, the oldest pending age, and logs each outcome', async () => {
