@@ -12,7 +12,7 @@ import type { Pool } from 'pg';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 
-import { makeMetrics } from '../../src/ops/metrics.js';
+import { makeMetrics, type MetricsDeps } from '../../src/ops/metrics.js';
 import type { Queues } from '../../src/queue/queues.js';
 import { silent } from '../helpers/herald.js';
 
@@ -30,8 +30,11 @@ function promtool(args: string[]): { status: number | null; output: string } {
 
 /** Every name herald's registry holds, with the series names of histograms and summaries. */
 function heraldMetricNames(): Set<string> {
-  // Nothing is scraped: the registry is only listed, so the queues and pool are never used.
-  const metrics = makeMetrics({ queues: {} as Queues, pool: {} as Pool, producer: true, logger: silent });
+  // Nothing is scraped: the registry is only listed, so the queues, pool and counters are never
+  // read. `limits` stands for the tenant limits' counters (#15), which makeMetrics may take to
+  // register the breaker and throttle metrics.
+  const deps = { queues: {} as Queues, pool: {} as Pool, producer: true, logger: silent, limits: {} } as MetricsDeps;
+  const metrics = makeMetrics(deps);
   const names = new Set<string>();
   for (const m of metrics.registry.getMetricsAsArray()) {
     const { name, type } = m as unknown as { name: string; type: string };
