@@ -27,10 +27,12 @@ import { makeReleasers } from './lifecycle.js';
 import { type Limits, makeLimits } from './limits/guard.js';
 import type { Logger } from './logger.js';
 import { type EgressPolicy, egressPolicyOf } from './net/egress.js';
-import { eventstoreBacklog } from './ops/backlog.js';
+import { eventstoreBacklog, type PendingAgeSource, riverPendingAge } from './ops/backlog.js';
 import { makeReadinessProbe } from './ops/health.js';
 import { makeMetrics, type Metrics } from './ops/metrics.js';
+import { makeOutcomeLog } from './ops/outcome-log.js';
 import { type OpsServer, startOpsServer } from './ops/server.js';
+import { startTracing } from './ops/tracing.js';
 import { onEnqueued } from './producer/enqueue.js';
 import { makeProducer, type Producer } from './producer/producer.js';
 import { bullPrefix, makeRedis, redisSettings } from './queue/connection.js';
@@ -40,6 +42,7 @@ import { makeRiverProducer, type RiverProducer } from './river/producer.js';
 import { makeRiverQueue, type RiverQueue } from './river/queue.js';
 import { riverTablesPresent } from './river/schema.js';
 import { makeRiverWorker, type RiverOutcomeListener } from './river/worker.js';
+import { VERSION } from './version.js';
 import { closeWorkers } from './worker/close.js';
 import type { Outcome } from './worker/process.js';
 import { makeNotificationWorker, type OutcomeListener } from './worker/worker.js';
@@ -115,6 +118,10 @@ export async function startHerald(cfg: Config, roles: readonly Role[], rootLogge
   const releasers = makeReleasers((name, err) => logger.error({ err, resource: name }, 'error while closing'));
   const n = cfg.notifications;
   try {
+    // First acquired, last released: the spans of the last jobs are flushed after the workers.
+    // undefined (and no SDK loaded) unless an OTLP endpoint is configured.
+    const tracing = await startTracing(cfg.tracing, VERSION, logger);
+    if (tracing) releasers.add('tracing', () => tracing.shutdown());
     const pool = makePool(cfg.databaseUrl, { applicationName: 'herald', logger, max: Math.max(10, n.workers + n.retryWorkers + 4) });
     releasers.add('postgres', () => pool.end());
     // The delivery history: written after the workers stop (released LIFO), before the pool ends.
@@ -146,11 +153,14 @@ export async function startHerald(cfg: Config, roles: readonly Role[], rootLogge
     let metrics: Metrics | undefined;
     let http: OpsServer | undefined;
     if (opts.http) {
+      const events = eventstoreBacklog(pool, n.maxTtlMs);
+      const pendingAge: PendingAgeSource[] = [...(cfg.source.events ? [events] : []), ...(cfg.source.river ? [riverPendingAge(pool)] : [])];
       const m = makeMetrics({
         queues,
         pool,
         producer: active.has('producer'),
-        backlog: [eventstoreBacklog(pool, n.maxTtlMs)],
+        backlog: [events],
+        pendingAge,
         logger: roleLogger('ops'),
         limits: limits.stats,
       });
@@ -169,15 +179,23 @@ export async function startHerald(cfg: Config, roles: readonly Role[], rootLogge
         await m.settled();
       });
     }
-    const onOutcome = combineListeners(metrics?.observeOutcome, record ? eventHistoryListener(record) : undefined, opts.onOutcome);
-    const riverHistory = record ? riverHistoryListener(record) : undefined;
-    const onRiverOutcome: RiverOutcomeListener | undefined =
-      riverHistory && opts.onRiverOutcome
-        ? (outcome, job, durationMs) => {
-            riverHistory(outcome, job);
-            opts.onRiverOutcome?.(outcome, job, durationMs);
-          }
-        : (riverHistory ?? opts.onRiverOutcome);
+    // One info line per outcome (ops/outcome-log.ts), the metrics, the history, then the caller's listener.
+    const outcomeLog = makeOutcomeLog(roleLogger('worker'));
+    const onOutcome = combineListeners(
+      tracing?.onOutcome,
+      metrics?.observeOutcome,
+      outcomeLog.event,
+      record ? eventHistoryListener(record) : undefined,
+      opts.onOutcome,
+    );
+    const onRiverOutcome = combineListeners(
+      tracing?.onRiverOutcome,
+      metrics?.observeRiverOutcome,
+      outcomeLog.river,
+      record ? riverHistoryListener(record) : undefined,
+      opts.onRiverOutcome,
+    );
+    const telemetry = tracing ? { telemetry: tracing.telemetry } : {};
 
     const pools = [
       { role: 'worker' as const, queue: QUEUE.requests, concurrency: n.workers },
@@ -199,22 +217,29 @@ export async function startHerald(cfg: Config, roles: readonly Role[], rootLogge
     if (pools.length > 0 || riverWorking) {
       const keyring = makeKeyring(cfg.crypto, pool, logger.child({ component: 'crypto' }));
       await keyring.load();
-      const channels = limits.guardDefaults((opts.channels?.defaults ?? makeDefaultChannels)(cfg, logger));
-      releasers.add('channels', () => channels.close());
+      const defaults = limits.guardDefaults((opts.channels?.defaults ?? makeDefaultChannels)(cfg, logger));
+      releasers.add('channels', () => defaults.close());
+      // With tracing, each send runs in a `herald.send` span.
+      const channels = tracing
+        ? { email: defaults.email && tracing.channel(defaults.email), sms: defaults.sms && tracing.channel(defaults.sms) }
+        : defaults;
       // Per-instance settings and providers from the eventstore; closed before the defaults.
       // Settings (custom texts included) are re-checked against the eventstore at most once
       // a second per instance and org (not on every job): console changes apply within 1 s.
-      const instance = {
-        settings: makeInstanceSettings({ pool, keyring, logger, versionTtlMs: opts.settingsCheckMs ?? SETTINGS_CHECK_MS }),
-        channels: limits.guardInstanceChannels(
-          (opts.channels?.instance ?? ((l: Logger, egress: EgressPolicy) => makeInstanceChannels({ logger: l, egress })))(
-            logger,
-            egressPolicyOf(cfg.egressAllow),
-          ),
+      const settings = makeInstanceSettings({ pool, keyring, logger, versionTtlMs: opts.settingsCheckMs ?? SETTINGS_CHECK_MS });
+      const instanceChannels = limits.guardInstanceChannels(
+        (opts.channels?.instance ?? ((l: Logger, egress: EgressPolicy) => makeInstanceChannels({ logger: l, egress })))(
+          logger,
+          egressPolicyOf(cfg.egressAllow),
         ),
+      );
+      const instance = {
+        settings: tracing ? tracing.settings(settings) : settings,
+        channels: tracing ? tracing.instanceChannels(instanceChannels) : instanceChannels,
       };
       releasers.add('instance channels', () => instance.channels.close());
-      const writer = makePushBatcher(pool);
+      const batcher = makePushBatcher(pool);
+      const writer = tracing ? tracing.writer(batcher) : batcher;
       const workerConnection = makeRedis(redis, 'worker', logger);
       releasers.add('redis (workers)', () => workerConnection.quit());
       for (const p of pools) {
@@ -226,6 +251,7 @@ export async function startHerald(cfg: Config, roles: readonly Role[], rootLogge
           deps: { pool, keyring, channels, cfg: n, logger: roleLogger(p.role), instance, writer, now: Date.now },
           ...(onOutcome ? { onOutcome } : {}),
           limits,
+          ...telemetry,
         });
         workers.push(worker);
       }
@@ -246,6 +272,7 @@ export async function startHerald(cfg: Config, roles: readonly Role[], rootLogge
             lockPrefix: prefix,
           },
           ...(onRiverOutcome ? { onOutcome: onRiverOutcome } : {}),
+          ...telemetry,
         });
         workers.push(worker as unknown as Worker);
       }
@@ -323,10 +350,10 @@ export function riverClientId(cfg: Pick<Config, 'queuePrefix'>): string {
   return `herald@${cfg.queuePrefix}`;
 }
 
-function combineListeners(...listeners: (OutcomeListener | undefined)[]): OutcomeListener | undefined {
-  const present = listeners.filter((l): l is OutcomeListener => l !== undefined);
+function combineListeners<O, J>(...listeners: (((outcome: O, job: J, durationMs: number) => void) | undefined)[]) {
+  const present = listeners.filter((l) => l !== undefined);
   if (present.length === 0) return undefined;
-  return (outcome, job, durationMs) => {
+  return (outcome: O, job: J, durationMs: number): void => {
     for (const l of present) l(outcome, job, durationMs);
   };
 }

@@ -5,15 +5,16 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import type { Pool } from 'pg';
 
-import { riverClientId, type Role, ROLES, startHerald } from './app.js';
+import { riverClientId, type Role, ROLES, startHerald, type StartOptions } from './app.js';
 import { loadConfig } from './config/load.js';
 import type { Config } from './config/types.js';
-import { seedDemo } from './demo.js';
+import { DEMO_REQUEST_COUNT, seedDemo } from './demo.js';
 import { coerceError, isConfigError } from './errors.js';
 import { makePool } from './eventstore/pool.js';
 import { migrate } from './eventstore/schema.js';
 import { type DeliveryState, type HistoryOptions, runHistoryCommand, runStatusCommand, STATES } from './history/index.js';
 import { type Logger, makeLogger } from './logger.js';
+import { elapsed, makeProgress, type Progress } from './ops/progress.js';
 import { makeProducer } from './producer/producer.js';
 import type { RedisClient as Redis } from './queue/connection.js';
 import { bullPrefix, makeRedis, pingRedis, redisSettings } from './queue/connection.js';
@@ -40,15 +41,30 @@ async function runReconcile(cfg: Config, logger: Logger): Promise<number> {
   const connection = makeRedis(redisSettings(cfg), 'producer', logger);
   const prefix = bullPrefix(cfg.queuePrefix, cfg.redisMode);
   const queues = makeQueues({ connection, prefix, notifications: cfg.notifications, keepJobs: cfg.keepJobs, logger });
+  const started = Date.now();
+  const progress = makeProgress(process.stderr);
+  const summary: string[] = [];
   try {
     await pingRedis(connection);
     let offered = 0;
     if (cfg.source.events) {
       const producer = makeProducer({ pool, queues, cfg: cfg.notifications, logger });
-      offered += await producer.reconcile();
+      const events = await producer.reconcile((p) =>
+        progress.update(
+          `herald reconcile: ${p.phase === 'expired' ? 'behind MaxTtl' : p.phase}: ${p.pages} pages with pending rows, ${p.offered} offered`,
+        ),
+      );
+      offered += events;
+      summary.push(`${events} pending notifications offered`);
       logger.info({ offered }, 'reconcile done: every pending notification inside MaxTtl is enqueued');
     }
-    if (cfg.source.river) offered += await reconcileRiver(cfg, logger, pool, connection);
+    if (cfg.source.river) {
+      progress.update('herald reconcile: River rows herald holds: taking them back');
+      const taken = await reconcileRiver(cfg, logger, pool, connection);
+      offered += taken;
+      summary.push(`${taken} River rows taken back`);
+    }
+    progress.done(`herald reconcile: ${summary.join(', ')} in ${elapsed(started)}`);
     return offered;
   } finally {
     await queues.close().catch(() => undefined);
@@ -72,8 +88,13 @@ async function reconcileRiver(cfg: Config, logger: Logger, pool: Pool, connectio
 }
 
 /** Runs until a signal stops it; resolves with the exit code. */
-async function runStart(cfg: Config, roles: readonly Role[], logger: Logger): Promise<number> {
-  const herald = await startHerald(cfg, roles, logger, { http: {} });
+async function runStart(
+  cfg: Config,
+  roles: readonly Role[],
+  logger: Logger,
+  listeners: Pick<StartOptions, 'onOutcome' | 'onRiverOutcome'> = {},
+): Promise<number> {
+  const herald = await startHerald(cfg, roles, logger, { http: {}, ...listeners });
   return new Promise<number>((resolve) => {
     const detach = installSignalHandlers(
       () => herald.stop(),
@@ -102,6 +123,38 @@ function parseLimit(value: string): number {
   const n = /^\d+$/.test(value) ? Number(value) : NaN;
   if (!Number.isSafeInteger(n)) throw new InvalidArgumentError('must be a whole number');
   return n;
+}
+
+/**
+ * `herald demo`'s progress: the seeded requests' outcomes as they come (a terminal line), then
+ * one summary line once every one finished; herald keeps running until a signal.
+ */
+function demoProgress(progress: Progress, seeded: number): Pick<StartOptions, 'onOutcome' | 'onRiverOutcome'> {
+  const started = Date.now();
+  const count = { sent: 0, canceled: 0, retried: 0 };
+  let reported = false;
+  const seen = (kind: 'sent' | 'canceled' | 'retried' | 'other'): void => {
+    if (kind === 'other' || reported) return;
+    count[kind]++;
+    const finished = count.sent + count.canceled;
+    const line = `herald demo: ${finished} of ${seeded} requests finished (${count.sent} sent, ${count.canceled} canceled, ${count.retried} retries)`;
+    if (finished < seeded) return progress.update(line);
+    reported = true;
+    progress.done(`${line} in ${elapsed(started)}; still running (Ctrl-C stops)`);
+  };
+  return {
+    onOutcome: (o) => seen(o.kind === 'sent' ? 'sent' : o.kind === 'canceled' ? 'canceled' : o.kind === 'retry' ? 'retried' : 'other'),
+    onRiverOutcome: (o) =>
+      seen(
+        o.kind === 'sent' || o.kind === 'duplicate'
+          ? 'sent'
+          : o.kind === 'cancelled' || o.kind === 'discarded'
+            ? 'canceled'
+            : o.kind === 'retry'
+              ? 'retried'
+              : 'other',
+      ),
+  };
 }
 
 function program(run: (fn: (cfg: Config, logger: Logger) => Promise<number | void>) => Promise<void>): Command {
@@ -152,8 +205,12 @@ function program(run: (fn: (cfg: Config, logger: Logger) => Promise<number | voi
         // A first run should just work: the demo migrates (idempotent) before seeding.
         await runMigrate(cfg, logger, false);
         const demoCfg = await seedDemo(cfg, logger, { source: o.source });
-        if (o.seedOnly) return 0;
-        return runStart(demoCfg, ['all'], logger);
+        const progress = makeProgress(process.stderr);
+        if (o.seedOnly) {
+          progress.done(`herald demo: ${DEMO_REQUEST_COUNT} ${o.source === 'river' ? 'River jobs' : 'notification requests'} seeded`);
+          return 0;
+        }
+        return runStart(demoCfg, ['all'], logger, demoProgress(progress, DEMO_REQUEST_COUNT));
       }),
     );
   return cmd;

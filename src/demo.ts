@@ -59,6 +59,9 @@ const DEMO_REQUESTS: readonly {
   { eventType: 'user.human.phone.code.added', messageType: 'VerifyPhone', notificationType: NotificationType.sms },
 ];
 
+/** Requests (or River jobs) one demo seeds: `herald demo` counts their outcomes on its progress line. */
+export const DEMO_REQUEST_COUNT = DEMO_REQUESTS.length;
+
 export async function seedDemo(cfg: Config, logger: Logger, opts: { source?: 'events' | 'river' } = {}): Promise<Config> {
   const useDemoKey = !cfg.crypto.keys && !cfg.crypto.masterkey;
   const river = opts.source === 'river';

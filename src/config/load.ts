@@ -162,6 +162,7 @@ export function loadConfig(
       keys: checkEncryptionKeys(problems, get('HERALD_ENCRYPTION_KEYS')),
     },
     http: { port: checkPort(problems, get('HERALD_HTTP_PORT')) },
+    tracing: checkTracing(problems, get),
     dashboard: {
       user: dashboardUser,
       password: dashboardPassword,
@@ -195,6 +196,28 @@ function defaultProviders(set: { smtpUrl: string | undefined; webhookUrl: string
     email: set.smtpUrl !== undefined ? 'smtp' : deliverable ? 'none' : 'outbox',
     sms: deliverable ? 'none' : 'outbox',
   };
+}
+
+/** The standard OpenTelemetry variables herald acts on (the exporter reads its others, e.g. headers, itself). */
+function checkTracing(problems: Problems, get: (name: string) => string | undefined): Config['tracing'] {
+  const serviceName = get('OTEL_SERVICE_NAME') ?? 'herald';
+  if (get('OTEL_SDK_DISABLED')?.trim().toLowerCase() === 'true') return { tracesUrl: undefined, serviceName };
+  const traces = checkUrl(
+    problems,
+    'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT',
+    get('OTEL_EXPORTER_OTLP_TRACES_ENDPOINT'),
+    WebhookUrl,
+    'must be an http:// or https:// URL',
+  );
+  if (traces !== undefined) return { tracesUrl: traces, serviceName };
+  const base = checkUrl(
+    problems,
+    'OTEL_EXPORTER_OTLP_ENDPOINT',
+    get('OTEL_EXPORTER_OTLP_ENDPOINT'),
+    WebhookUrl,
+    'must be an http:// or https:// URL',
+  );
+  return { tracesUrl: base === undefined ? undefined : `${base.replace(/\/+$/, '')}/v1/traces`, serviceName };
 }
 
 /** HERALD_EGRESS_ALLOW: every entry a CIDR, an IP address or a host name; the list is normalised. */

@@ -121,6 +121,13 @@ export interface Config {
   readonly source: SourceConfig;
   /** Tenant limits: per-instance concurrency, provider rates, flood guard (config/limits.ts). */
   readonly limits: LimitsConfig;
+  /**
+   * OpenTelemetry traces over OTLP/HTTP, only when an endpoint is set (the SDK is not even
+   * loaded otherwise). `tracesUrl`: OTEL_EXPORTER_OTLP_TRACES_ENDPOINT as given, else
+   * OTEL_EXPORTER_OTLP_ENDPOINT + `/v1/traces`; OTEL_SDK_DISABLED=true turns it off.
+   * @defaultValue off; service name `herald` (OTEL_SERVICE_NAME)
+   */
+  readonly tracing: { readonly tracesUrl: string | undefined; readonly serviceName: string };
   /** Non-fatal notes found while loading (e.g. a factor below 1 taken as 1), logged once at start. */
   readonly warnings: readonly string[];
 }

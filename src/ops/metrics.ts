@@ -2,7 +2,8 @@
  * Prometheus metrics (prom-client), one private Registry per herald instance so that several
  * instances in one process (tests) never collide on metric names.
  *
- * Labels are bounded sets only: queue, job state, channel, message type, outcome, tail. Never an
+ * Labels are bounded sets only: queue, job state, channel, message type, outcome, tail, provider
+ * kind (PROVIDER_KINDS), result class (RESULT_CLASSES), source, otp. Never an
  * address, a code, a notification id or a replica id (one series per pod would grow unbounded
  * with rolling deploys; Prometheus adds `instance` itself).
  *
@@ -20,17 +21,59 @@ import type { LimitsStats } from '../limits/guard.js';
 import type { Logger } from '../logger.js';
 import type { NotificationJobData } from '../queue/names.js';
 import type { Queues } from '../queue/queues.js';
+import type { RiverOutcome } from '../river/attempt.js';
+import type { RiverJobData } from '../river/queue.js';
+import type { AttemptReport } from '../worker/attempt.js';
 import type { Outcome } from '../worker/process.js';
-import { backlogOf, type BacklogSource } from './backlog.js';
-import { selectProducerLagSeconds, selectRequestedAt } from './sql.js';
+import { RESULT_CLASSES, type ResultClass } from '../worker/result-class.js';
+import { backlogOf, type BacklogSource, type PendingAgeSource } from './backlog.js';
+import { selectProducerLagSeconds } from './sql.js';
+
+/** Provider kinds as metric labels: a channel's name, bounded (anything else is `other`). */
+export const PROVIDER_KINDS = ['smtp', 'sns', 'twilio', 'webhook', 'http', 'outbox', 'none', 'other'] as const;
+export type ProviderKind = (typeof PROVIDER_KINDS)[number];
+
+/** `http-email` / `http-sms` (ZITADEL's HTTP providers) are `http`; unknown names are `other`. */
+export function providerKindOf(name: string): ProviderKind {
+  if (name === 'http-email' || name === 'http-sms') return 'http';
+  return (PROVIDER_KINDS as readonly string[]).includes(name) ? (name as ProviderKind) : 'other';
+}
+
+/**
+ * email or sms, from what the report says: the single-kind providers name it, otherwise the
+ * (masked) recipient's shape does (an email address keeps its `@`, a phone number has none).
+ */
+export function channelOf(report: AttemptReport): 'email' | 'sms' | 'unknown' {
+  const kind = report.providerKind;
+  if (kind === 'smtp' || kind === 'http-email') return 'email';
+  if (kind === 'sns' || kind === 'twilio' || kind === 'http-sms') return 'sms';
+  if (report.recipient === undefined) return 'unknown';
+  return report.recipient.includes('@') ? 'email' : 'sms';
+}
+
+/** The result class as a label (the bounded set of result-class.ts). */
+function classLabel(c: ResultClass): ResultClass {
+  return RESULT_CLASSES.includes(c) ? c : 'failed';
+}
+
+/** Event-time latency buckets: 50 ms (an OTP mailed at once) to 1 h (far past any MaxTtl). */
+export const DELIVERY_LATENCY_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600];
+/** Attempt numbers (MaxAttempts is 3 by default; River's max_attempts up to 25). */
+export const ATTEMPT_BUCKETS = [1, 2, 3, 4, 5, 6, 8, 10, 15, 20, 25];
 
 /** Job states reported as queue depth (BullMQ's names). */
 export const QUEUE_STATES = ['waiting', 'prioritized', 'active', 'delayed', 'failed', 'completed', 'waiting-children'] as const;
 
 export interface Metrics {
   readonly registry: Registry;
-  /** The worker's onOutcome hook: sends, attempt duration, request-to-delivery latency. */
+  /** The worker's onOutcome hook: sends, attempt duration, latencies, results, attempts used. */
   observeOutcome(outcome: Outcome, job: Job<NotificationJobData>, durationMs: number): void;
+  /** The River worker's onOutcome hook: the same figures for River mode. */
+  observeRiverOutcome(outcome: RiverOutcome, job: Job<RiverJobData>, durationMs: number): void;
+  /**
+   * The tenants' figures (#15), registered here so that every name the alert rules use
+   * exists: open circuit breakers in this process, and provider throttling answers.
+   */
   /** Resolves when every latency lookup started so far has been recorded (tests, shutdown). */
   settled(): Promise<void>;
   /**
@@ -47,6 +90,8 @@ export interface MetricsDeps {
   readonly producer: boolean;
   /** Sources of requests counted in herald_backlog (with `producer`). */
   readonly backlog?: readonly BacklogSource[];
+  /** Sources of requests whose oldest pending one herald_oldest_pending_seconds reports (with `producer`). */
+  readonly pendingAge?: readonly PendingAgeSource[];
   readonly logger: Logger;
   /** The tenant limits' counters (breakers, throttles, flood guard, deferrals). */
   readonly limits?: LimitsStats;
@@ -104,6 +149,37 @@ export function makeMetrics(deps: MetricsDeps): Metrics {
   });
 
   if (deps.limits) registerLimitMetrics(registry, deps.limits);
+  const eventLatency = new Histogram({
+    name: 'herald_delivery_latency_seconds',
+    help: "From the ZITADEL event's created_at (the request) to the provider's acceptance, by channel (email, sms), provider kind and OTP",
+    labelNames: ['channel', 'provider_kind', 'otp'] as const,
+    buckets: DELIVERY_LATENCY_BUCKETS,
+    registers: [registry],
+  });
+  const providerResults = new Counter({
+    name: 'herald_provider_results_total',
+    help: 'Attempts by provider kind and result class (accepted, throttled, breaker-open, rejected, timeout, unreachable, refused, failed, not-sent)',
+    labelNames: ['provider_kind', 'class'] as const,
+    registers: [registry],
+  });
+  const attemptsUsed = new Histogram({
+    name: 'herald_attempts_used',
+    help: 'The attempt number a notification ended with, by outcome (sent, canceled)',
+    labelNames: ['outcome'] as const,
+    buckets: ATTEMPT_BUCKETS,
+    registers: [registry],
+  });
+
+  /** What every attempt report says: the result class, and the latency of an accepted one. */
+  const observeReport = (report: AttemptReport): void => {
+    const providerKind = providerKindOf(report.providerKind);
+    providerResults.inc({ provider_kind: providerKind, class: classLabel(report.resultClass) });
+    if (report.resultClass !== 'accepted') return;
+    eventLatency.observe(
+      { channel: channelOf(report), provider_kind: providerKind, otp: String(report.otp) },
+      Math.max(0, report.finishedAt - report.requestedAt) / 1000,
+    );
+  };
 
   const backlogSources: BacklogSource[] = [...(deps.backlog ?? [])];
   if (deps.producer) {
@@ -133,6 +209,25 @@ export function makeMetrics(deps: MetricsDeps): Metrics {
       },
     });
     new Gauge({
+      name: 'herald_oldest_pending_seconds',
+      help: 'Age of the oldest request not finished yet, by source (events: notification.requested/retry.requested inside MaxTtl; river: available, retryable or running rows); 0 when none (every producer replica reports the same value: use max)',
+      labelNames: ['source'] as const,
+      registers: [registry],
+      async collect() {
+        this.reset();
+        await Promise.all(
+          (deps.pendingAge ?? []).map(async (s) => {
+            try {
+              this.set({ source: s.label }, (await s.oldestPendingSeconds()) ?? 0);
+            } catch (err) {
+              // Absent rather than wrong (the alert on it then stays quiet; /readyz says why).
+              logger.debug({ err, source: s.label }, 'oldest pending age unavailable');
+            }
+          }),
+        );
+      },
+    });
+    new Gauge({
       name: 'herald_producer_lag_seconds',
       help: "Position of the newest notification.requested event minus the producer's checkpoint (0 = caught up)",
       // Labelled so that the series is absent (not 0) until the producer wrote a checkpoint.
@@ -150,7 +245,6 @@ export function makeMetrics(deps: MetricsDeps): Metrics {
     });
   }
 
-  const pending = new Set<Promise<void>>();
   return {
     registry,
     observeOutcome(outcome, job, durationMs) {
@@ -158,22 +252,25 @@ export function makeMetrics(deps: MetricsDeps): Metrics {
       attemptDuration.observe({ outcome: outcome.kind }, durationMs / 1000);
       // Outcomes of a send (sent, retry, throttled, canceled) name their channel.
       if (!('channel' in outcome)) return;
+      observeReport(outcome.report);
+      if (outcome.kind === 'sent' || outcome.kind === 'canceled') attemptsUsed.observe({ outcome: outcome.kind }, outcome.attempt);
       const labels = { channel: outcome.channel, message_type: outcome.messageType };
       sends.inc({ ...labels, outcome: outcome.kind });
       if (outcome.kind !== 'sent') return;
-      // The job's timestamp is when the producer enqueued it, not when ZITADEL asked: read the
-      // request's created_at (one primary-key lookup per delivered notification).
-      const deliveredAt = Date.now();
-      const lookup = selectRequestedAt(pool, job.data.instanceId, job.data.aggregateId)
-        .then((requestedAt) => {
-          if (requestedAt) deliveryLatency.observe(labels, Math.max(0, deliveredAt - requestedAt.getTime()) / 1000);
-        })
-        .catch((err: unknown) => logger.debug({ err }, 'request time unavailable; latency not observed'))
-        .finally(() => pending.delete(lookup));
-      pending.add(lookup);
+      // From the request's created_at (the report carries it: no lookup) to the write-back.
+      deliveryLatency.observe(labels, Math.max(0, Date.now() - outcome.report.requestedAt) / 1000);
+    },
+    observeRiverOutcome(outcome, job, durationMs) {
+      jobs.inc({ queue: job.queueName, outcome: outcome.kind });
+      attemptDuration.observe({ outcome: outcome.kind }, durationMs / 1000);
+      if (!('report' in outcome) || outcome.report === undefined) return;
+      observeReport(outcome.report);
+      // River's discarded (attempts used up) is ZITADEL's canceled.
+      const ended = outcome.kind === 'sent' ? 'sent' : outcome.kind === 'cancelled' || outcome.kind === 'discarded' ? 'canceled' : undefined;
+      if (ended) attemptsUsed.observe({ outcome: ended }, job.data.attempt);
     },
     async settled() {
-      await Promise.allSettled([...pending]);
+      // Every figure is recorded synchronously now (the request time comes with the report).
     },
     addBacklogSource(source) {
       backlogSources.push(source);

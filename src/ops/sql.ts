@@ -1,4 +1,4 @@
-/** The SQL the ops endpoints run: readiness probe, request time, producer lag. */
+/** The SQL the ops endpoints run: readiness probe, producer lag. */
 import { NOTIFICATION_AGGREGATE, NotificationEvent } from '../eventstore/notification-types.js';
 import type { Queryable } from '../eventstore/types.js';
 
@@ -7,22 +7,6 @@ export const REQUESTS_CHECKPOINT = 'producer.requests';
 
 export async function selectOne(db: Queryable): Promise<void> {
   await db.query('SELECT 1');
-}
-
-/** Primary-key lookup of the request event: (instance_id, aggregate_type, aggregate_id, sequence). */
-const REQUESTED_AT_SQL = `
-SELECT created_at FROM eventstore.events2
- WHERE instance_id = $1 AND aggregate_type = $2 AND aggregate_id = $3 AND event_type = $4
- ORDER BY "sequence" LIMIT 1`;
-
-export async function selectRequestedAt(db: Queryable, instanceId: string, aggregateId: string): Promise<Date | undefined> {
-  const { rows } = await db.query<{ created_at: Date }>(REQUESTED_AT_SQL, [
-    instanceId,
-    NOTIFICATION_AGGREGATE,
-    aggregateId,
-    NotificationEvent.requested,
-  ]);
-  return rows[0]?.created_at;
 }
 
 /**

@@ -73,7 +73,16 @@ export interface Producer {
    * Enqueues every pending notification inside MaxTtl, ignoring windows, and the expired ones
    * behind it (`herald reconcile`).
    */
-  reconcile(): Promise<number>;
+  reconcile(onProgress?: (progress: ReconcileProgress) => void): Promise<number>;
+}
+
+/** What `herald reconcile` has done so far (its progress line). */
+export interface ReconcileProgress {
+  /** requests, retries: the MaxTtl window; expired: behind it. */
+  readonly phase: 'requests' | 'retries' | 'expired';
+  /** Pages with pending rows read so far. */
+  readonly pages: number;
+  readonly offered: number;
 }
 
 export interface ProducerOptions {
@@ -287,13 +296,17 @@ export function makeProducer(deps: { pool: Pool; queues: Queues; cfg: Notificati
     return offered;
   }
 
-  async function reconcile(): Promise<number> {
+  async function reconcile(onProgress?: (progress: ReconcileProgress) => void): Promise<number> {
     let offered = 0;
+    let pages = 0;
     for (const type of [NotificationEvent.requested, NotificationEvent.retryRequested]) {
+      const phase = type === NotificationEvent.requested ? 'requests' : 'retries';
       await eachPendingPage(type, async (page) => {
         offered += await enqueuePending(queues, page, { repair: true, bulkLimit: cfg.bulkLimit });
+        onProgress?.({ phase, pages: ++pages, offered });
       });
     }
+    onProgress?.({ phase: 'expired', pages, offered });
     offered += await tickExpired(RECONCILE_EXPIRED_PAGES);
     return offered;
   }

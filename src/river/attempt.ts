@@ -92,7 +92,6 @@ export async function processRiverAttempt(deps: RiverDeps, data: RiverJobData, c
 
   const cancel = async (reason: string, cls: ResultClass = 'not-sent', err?: unknown): Promise<RiverOutcome> => {
     if (!(await cancelJob(pool, job, reason))) return { kind: 'finished' };
-    logger.info({ error: reason }, 'River job cancelled');
     return { kind: 'cancelled', error: reason, report: report(cls, err) };
   };
   const fail = async (error: string, cls: ResultClass = 'failed', err?: unknown): Promise<RiverOutcome> => {

@@ -3,7 +3,7 @@
  * BullMQ job as completed once the row is finished; only "could not read or write state"
  * (and a twin being sent right now) puts the job back to delayed without finishing the row.
  */
-import { DelayedError, type Job, Worker } from 'bullmq';
+import { DelayedError, type Job, type Telemetry, Worker } from 'bullmq';
 
 import { coerceError, isDependency } from '../errors.js';
 import { nextBackoffMs } from '../queue/backoff.js';
@@ -22,6 +22,8 @@ export function makeRiverWorker(opts: {
   prefix: string;
   deps: RiverDeps;
   onOutcome?: RiverOutcomeListener;
+  /** BullMQ's telemetry (ops/tracing.ts): a `process` span around each attempt. */
+  telemetry?: Telemetry;
 }): Worker<RiverJobData, RiverOutcome> {
   const { cfg, pool } = opts.deps;
   const logger = opts.deps.logger.child({ component: 'worker', queue: RIVER_JOBS_QUEUE });
@@ -78,6 +80,7 @@ export function makeRiverWorker(opts: {
     autorun: false,
     lockDuration: 15_000,
     stalledInterval: 5_000,
+    ...(opts.telemetry ? { telemetry: opts.telemetry } : {}),
   });
   worker.on('error', (err) => logger.error({ err }, 'worker error'));
   return worker;

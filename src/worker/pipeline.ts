@@ -231,11 +231,9 @@ async function finish(decision: Decision, f: Finishing): Promise<Outcome> {
       // Cut short by a shutdown, not by the provider: another replica retries it, no attempt used.
       throw new DependencyError('released at shutdown', { cause: decision.error });
     case 'throttled':
-      logger.info({ attempt: labels.attempt, delayMs: decision.delayMs }, 'provider throttled; tried again later without using an attempt');
       return { kind: 'throttled', ...labels, delayMs: decision.delayMs, error: decision.error, report: report() };
     case 'cancel':
       if (!(await writeBack.cancel(decision.error))) return { kind: 'finished' };
-      logger.info({ attempt: labels.attempt, error: decision.error }, 'notification canceled');
       return { kind: 'canceled', ...labels, error: decision.error, report: report() };
     case 'retry': {
       const { request, user, error, delayMs } = decision;

@@ -11,7 +11,7 @@
  *   another instance has work here) → moved back to delayed for a moment, before anything
  *   is read: the job holds no slot while it waits (herald_instance_concurrency_deferred_total).
  */
-import { DelayedError, type Job, UnrecoverableError, Worker } from 'bullmq';
+import { DelayedError, type Job, type Telemetry, UnrecoverableError, Worker } from 'bullmq';
 
 import type { NotificationsConfig } from '../config/types.js';
 import { HeraldError, isConcurrency, isDependency, publicError, sanitizeText } from '../errors.js';
@@ -58,6 +58,8 @@ export function makeNotificationWorker(opts: {
   onOutcome?: OutcomeListener;
   /** Per-instance concurrency of this process (shared by its workers), and where deferrals are counted. */
   limits?: { readonly slots: InstanceSlots; readonly stats: LimitsStats };
+  /** BullMQ's telemetry (ops/tracing.ts): a `process` span around each attempt. */
+  telemetry?: Telemetry;
 }): Worker<NotificationJobData, Outcome> {
   const { cfg } = opts.deps;
   const logger = opts.deps.logger.child({ component: 'worker', queue: opts.queue });
@@ -124,6 +126,7 @@ export function makeNotificationWorker(opts: {
     // ~20 s instead of BullMQ's default ~60 s. Locks are renewed every lockDuration / 2.
     lockDuration: 15_000,
     stalledInterval: 5_000,
+    ...(opts.telemetry ? { telemetry: opts.telemetry } : {}),
   });
   worker.on('error', (err) => logger.error({ err }, 'worker error'));
   return worker;
