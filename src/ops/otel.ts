@@ -21,6 +21,20 @@ import { BullMQOtel } from 'bullmq-otel';
 import type { Logger } from '../logger.js';
 import type { SpanAttributes, TracingBackend } from './tracing-backend.js';
 
+/**
+ * The URL attributes of an outgoing HTTP span, cut to scheme, host and port: they replace
+ * what the instrumentation read from the request (old and stable semantic conventions).
+ */
+function urlOnlyHost(request: {
+  protocol?: string | null;
+  hostname?: string | null;
+  host?: string | null;
+  port?: number | string | null;
+}): Attributes {
+  const host = `${request.protocol ?? 'http:'}//${request.hostname ?? request.host ?? ''}${request.port ? `:${String(request.port)}` : ''}`;
+  return { 'http.url': `${host}/…`, 'http.target': '/…', 'url.full': `${host}/…`, 'url.path': '/…', 'url.query': '' };
+}
+
 /** Root spans kept: BullMQ's `process <queue>` (consumer) spans. */
 const rootSampler: Sampler = {
   shouldSample(_ctx, _traceId, name) {
@@ -42,7 +56,8 @@ export function startOtel(opts: { tracesUrl: string; serviceName: string; versio
     instrumentations: [
       // Statements without their values (enhancedDatabaseReporting off): no code, no address.
       new PgInstrumentation({ requireParentSpan: true }),
-      new HttpInstrumentation({ ignoreIncomingRequestHook: () => true, requireParentforOutgoingSpans: true }),
+      // A provider URL may carry a token in its path or query: spans name the host only.
+      new HttpInstrumentation({ ignoreIncomingRequestHook: () => true, requireParentforOutgoingSpans: true, startOutgoingSpanHook: urlOnlyHost }),
     ],
   });
   // herald is ESM: its imports do not pass through require(), where the instrumentations

@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
 import { startTracing } from '../../src/ops/tracing.js';
 import { type Harness, makeHarness, silent } from '../helpers/herald.js';
+import { startHttpSink } from '../helpers/http-sink.js';
 import { type SmtpSink, startSmtpSink } from '../helpers/smtp-sink.js';
 import { waitUntil } from '../helpers/wait.js';
 import { finishedAs, newId, requestNotification, seedUser } from '../helpers/zitadel.js';
@@ -147,5 +148,31 @@ describe('tracing', () => {
     const everything = JSON.stringify(receiver.exports);
     expect(everything).not.toContain(email);
     expect(everything).not.toContain(code);
+  });
+
+  it('names only the host of an HTTP provider in its spans (a URL may hold a token)', async () => {
+    const hook = await startHttpSink();
+    try {
+      const url = `${hook.url}/PATHSECRET77?token=QUERYSECRET88`;
+      const cfg = h.config({ HERALD_EMAIL_PROVIDER: 'webhook', HERALD_WEBHOOK_URL: url, OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url });
+      const before = receiver.exports.length;
+      const herald = await h.start(cfg, ['all']);
+      const instanceId = newId();
+      const user = await seedUser(h.db.pool, { instanceId, email: 'trace-hook@example.com' });
+      const id = await requestNotification(h.db.pool, user);
+      await herald.producer?.tickRequests();
+      await waitUntil(() => finishedAs(h.db.pool, instanceId, id), { what: `notification ${id} finished` });
+      await herald.stop();
+      expect(hook.requests.length).toBe(1);
+      const exported = JSON.stringify(receiver.exports.slice(before));
+      // The send is in the trace; an HTTP client span, where one is made, names the host only.
+      expect(exported).toContain('"herald.send"');
+      for (const u of exported.match(/"(?:http\.url|url\.full)","value":\{"stringValue":"[^"]*"/g) ?? []) expect(u).toMatch(/\/…"$/);
+      expect(exported).not.toContain('PATHSECRET77');
+      expect(exported).not.toContain('QUERYSECRET88');
+      expect(exported).not.toContain('trace-hook@example.com');
+    } finally {
+      await hook.close();
+    }
   });
 });
