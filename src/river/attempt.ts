@@ -135,7 +135,6 @@ export async function processRiverAttempt(deps: RiverDeps, data: RiverJobData, c
       aggregateType: spec.aggregateType,
       aggregateId: parsed.aggregate.id,
       triggerType: request.eventType,
-      jobCreatedAt: job.createdAt,
     }),
   );
   if (answered && !data.delivered) {

@@ -14,13 +14,17 @@ import { RIVER_KIND, RIVER_QUEUE } from './schema.js';
 
 /**
  * $1 args (jsonb text), $2 own id, $3 true when the args carry a code, $4 instance,
- * $5 aggregate type, $6 aggregate id, $7 trigger type, $8 own created_at.
+ * $5 aggregate type, $6 aggregate id, $7 trigger type. The row's own created_at is read in
+ * the statement, not passed in: a JavaScript Date keeps milliseconds only, and a trigger
+ * event written in the same millisecond as the row (but before it) would then look newer
+ * than the row, making the earlier answer look like this row's twin.
  * Uses River's GIN index on args for the containment probe.
  */
 export const twinCompletedSql = `
 WITH trig AS (
     SELECT max(created_at) AS at FROM eventstore.events2
-    WHERE instance_id = $4 AND aggregate_type = $5 AND aggregate_id = $6 AND event_type = $7 AND created_at <= $8
+    WHERE instance_id = $4 AND aggregate_type = $5 AND aggregate_id = $6 AND event_type = $7
+      AND created_at <= (SELECT created_at FROM queue.river_job WHERE id = $2::bigint)
 )
 SELECT EXISTS (
     SELECT 1 FROM queue.river_job j, trig
@@ -37,7 +41,6 @@ export interface TwinQuery {
   readonly aggregateType: string;
   readonly aggregateId: string;
   readonly triggerType: string;
-  readonly jobCreatedAt: Date;
 }
 
 export async function alreadyAnswered(db: Queryable, q: TwinQuery): Promise<boolean> {
@@ -49,7 +52,6 @@ export async function alreadyAnswered(db: Queryable, q: TwinQuery): Promise<bool
     q.aggregateType,
     q.aggregateId,
     q.triggerType,
-    q.jobCreatedAt,
   ]);
   return rows[0]?.twin === true;
 }
