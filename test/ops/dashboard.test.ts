@@ -6,17 +6,16 @@
  * Read-only by default: mutations answer 405.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
 
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 
 import type { Herald } from '../../src/app.js';
 import { jobIdFor, QUEUE } from '../../src/queue/names.js';
+import { launchChromium } from '../helpers/browser.js';
 import { type Harness, makeHarness } from '../helpers/herald.js';
 import { newId, requestNotification, seedUser } from '../helpers/zitadel.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const USER = 'operator';
 const PASSWORD = `pw-${randomBytes(8).toString('hex')}`;
 const CODE = 'DSH4K2';
@@ -31,9 +30,6 @@ let jobId: string;
 let aggregateId: string;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`${CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium); .ci/run does this`);
-  }
   h = await makeHarness();
   const cfg = h.config({ HERALD_HTTP_PORT: '0', HERALD_DASHBOARD_USER: USER, HERALD_DASHBOARD_PASSWORD: PASSWORD });
   // No worker: the jobs stay waiting, so the board has something to show.
@@ -57,20 +53,7 @@ beforeAll(async () => {
     { jobId: 'rogue-job' },
   );
 
-  // launch() gives the browser a fresh temporary profile and removes it on close.
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchChromium();
 }, 60_000);
 
 afterAll(async () => {

@@ -4,18 +4,17 @@
  * state, opens one notification's timeline; values are text, never markup; no address in clear.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
 
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 
 import type { Herald } from '../../src/app.js';
+import { launchChromium } from '../helpers/browser.js';
 import { type Harness, makeHarness } from '../helpers/herald.js';
 import { type SmtpSink, startSmtpSink } from '../helpers/smtp-sink.js';
 import { newId, requestNotification, seedUser } from '../helpers/zitadel.js';
 import { waitForRow } from '../history/support.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const USER = 'operator';
 const PASSWORD = `pw-${randomBytes(8).toString('hex')}`;
 const GOOD = 'deliveries-good@example.com';
@@ -30,7 +29,6 @@ let browser: Browser;
 let ids: { good: string; bounce: string };
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium)`);
   h = await makeHarness();
   sink = await startSmtpSink({ failWith: (_n, mail) => (mail.envelope.to[0] === BOUNCE ? { code: 550, message: 'no such user' } : undefined) });
   const cfg = h.config({
@@ -53,19 +51,7 @@ beforeAll(async () => {
     `INSERT INTO herald.deliveries (source, id, instance_id, message_type, state, requested_at) VALUES ('events', 'markup-row', $1, $2, 'canceled', now() - interval '1 minute')`,
     [instanceId, MARKUP],
   );
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchChromium();
 }, 60_000);
 
 afterAll(async () => {
