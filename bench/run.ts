@@ -13,6 +13,7 @@ import pg from 'pg';
 import { PG_ADMIN_URL } from '../test/helpers/env.js';
 import { runBacklog } from './backlog.js';
 import { runCeilings } from './ceilings.js';
+import { runDefaults } from './defaults.js';
 import { runFairness } from './fairness.js';
 import { runLatency } from './latency.js';
 import { parseCli, type ScenarioName, USAGE } from './lib/args.js';
@@ -26,6 +27,7 @@ import { runThroughput } from './throughput.js';
 
 const RUNNERS: Record<ScenarioName, (ctx: BenchContext) => Promise<ScenarioResult>> = {
   ceilings: runCeilings,
+  defaults: runDefaults,
   throughput: runThroughput,
   latency: runLatency,
   backlog: runBacklog,

@@ -32,7 +32,7 @@ export interface Cursor {
 
 export const START: Cursor = { position: '0', inTxOrder: 0 };
 
-const GUARD = `
+export const GUARD = `
 guard AS (
   SELECT COALESCE(EXTRACT(EPOCH FROM min(xact_start)), EXTRACT(EPOCH FROM now())) AS pos
     FROM pg_stat_activity
