@@ -22,6 +22,7 @@ import { serverVersion } from './lib/db.js';
 import { redisPid, redisVersion } from './lib/redis.js';
 import { consoleTable, describeMachine, resultsMarkdown, type ScenarioResult } from './lib/report.js';
 import { runRiver } from './river.js';
+import { runScaling } from './scaling.js';
 import { runSoak } from './soak.js';
 import { runThroughput } from './throughput.js';
 
@@ -33,6 +34,7 @@ const RUNNERS: Record<ScenarioName, (ctx: BenchContext) => Promise<ScenarioResul
   backlog: runBacklog,
   fairness: runFairness,
   river: runRiver,
+  scaling: runScaling,
   soak: runSoak,
 };
 

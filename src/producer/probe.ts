@@ -78,7 +78,12 @@ export function startProbe(opts: {
       return;
     }
     runs++;
-    const { rows } = await pool.query<{ next: string | null; requested: string | null }>(PROBE_SQL, [after, PROBE_LIMIT]);
+    // Prepared (named): planned once per connection, not 50 times a second.
+    const { rows } = await pool.query<{ next: string | null; requested: string | null }>({
+      name: 'herald_probe',
+      text: PROBE_SQL,
+      values: [after, PROBE_LIMIT],
+    });
     const row = rows[0];
     if (row?.next) after = row.next;
     if (row?.requested && compareDecimal(row.requested, seen) > 0) seen = row.requested;

@@ -205,7 +205,7 @@ export async function selectExpired(db: Queryable, q: WindowQuery & { after: Cur
  * rows: which instances have new work, and which new requests are OTPs (offered at once,
  * whatever backlog their instance has). Cheap: an index range scan, no payload returned.
  */
-const DISCOVER_SQL = `
+export const DISCOVER_SQL = `
 WITH ${GUARD}, scanned AS (${SCAN_AFTER})
 SELECT ${PENDING_COLUMNS}
   FROM scanned e
@@ -220,7 +220,7 @@ export async function discoverRequests(db: Queryable, q: WindowQuery & { after: 
  * cursor, below the guard, each marked pending or not (limited before the pending check,
  * as above). One round trip for all instances (LATERAL).
  */
-const WINDOWS_SQL = `
+export const WINDOWS_SQL = `
 WITH ${GUARD}
 SELECT e.*, ${NO_LATER_EVENT} AS pending FROM guard,
        unnest($1::text[], $2::numeric[], $3::integer[]) AS w(instance_id, pos, ord)
