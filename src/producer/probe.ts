@@ -6,7 +6,7 @@
  * PROBE_LIMIT rows), so its cost follows the write rate, not the table or its statistics.
  * It is a nudge, nothing more: the guarded pass decides what to enqueue, and a request it
  * could not see yet (an open pusher transaction holds the guard) keeps the probe nudging
- * until discovery has passed it. Without the index (`herald migrate --no-position-index`)
+ * until discovery has passed it. Without the index (it is optional; migrate builds it)
  * there is no probe and pickup waits for the poll or the trigger.
  */
 import type { Pool } from 'pg';

@@ -140,17 +140,21 @@ export function makeProducer(deps: { pool: Pool; queues: Queues; cfg: Notificati
     discovery ??= (await loadCheckpoint(pool, CHECKPOINTS.discovery)) ?? START;
     const found = new Set<string>();
     for (;;) {
-      const rows = await discoverRequests(pool, { ...scope, after: discovery, guarded: true, limit: DISCOVERY_PAGE });
+      const { events: rows, below } = await discoverRequests(pool, { ...scope, after: discovery, guarded: true, limit: DISCOVERY_PAGE });
       for (const r of rows) {
         note(r.instanceId, cursorOf(r));
         found.add(r.instanceId);
         if (r.isOTP) otpOffers.push(r);
       }
       const last = rows.at(-1);
-      if (!last) break;
-      discovery = cursorOf(last);
+      if (last) discovery = cursorOf(last);
+      if (rows.length < DISCOVERY_PAGE) {
+        // Nothing more below the guard: step over the other rows written meanwhile.
+        if (below && compareCursor(below, discovery) > 0) discovery = below;
+        await persistDiscovery();
+        break;
+      }
       await persistDiscovery();
-      if (rows.length < DISCOVERY_PAGE) break;
     }
     return found;
   }
@@ -261,7 +265,8 @@ export function makeProducer(deps: { pool: Pool; queues: Queues; cfg: Notificati
   }
 
   async function tickRetries(): Promise<number> {
-    let cursor = (await loadCheckpoint(pool, CHECKPOINTS.retries)) ?? START;
+    const saved = (await loadCheckpoint(pool, CHECKPOINTS.retries)) ?? START;
+    let cursor = saved;
     let offered = 0;
     for (;;) {
       const page = await selectPending(pool, {
@@ -271,10 +276,15 @@ export function makeProducer(deps: { pool: Pool; queues: Queues; cfg: Notificati
         guarded: true,
         limit: SWEEP_PAGE,
       });
-      if (!page.last) break;
-      offered += await enqueuePending(queues, page.pending, { repair: false, bulkLimit: cfg.bulkLimit });
-      cursor = page.last;
-      await saveCheckpoint(pool, CHECKPOINTS.retries, cursor);
+      if (page.last) {
+        offered += await enqueuePending(queues, page.pending, { repair: false, bulkLimit: cfg.bulkLimit });
+        cursor = page.last;
+      }
+      if (!page.full) {
+        // As in discovery: step over everything below the guard (herald's own rows, mostly).
+        if (page.below && compareCursor(page.below, cursor) > 0) cursor = page.below;
+      }
+      if (compareCursor(cursor, saved) > 0) await saveCheckpoint(pool, CHECKPOINTS.retries, cursor);
       if (!page.full) break;
     }
     return offered;
