@@ -128,6 +128,21 @@ describe('producer', () => {
     await producer.stop();
   });
 
+  it('moves the discovery cursor over rows of other types below the guard, so later reads do not scan them again', async () => {
+    const producer = makeProducer({ pool: h.db.pool, queues, cfg: h.config().notifications, logger: silent }, { listen: false, probe: false });
+    const instanceId = newId();
+    const r = requests(instanceId, 1);
+    await insertZitadelEvents(h.db.pool, r.events);
+    await insertZitadelEvents(h.db.pool, [{ ...r.events[0]!, eventType: 'notification.sent', payload: {} }]);
+    await producer.tickRequests();
+    const { rows } = await h.db.pool.query<{ behind: boolean }>(
+      `SELECT c."position" >= (SELECT max(e."position") FROM eventstore.events2 e WHERE e.aggregate_type = 'notification') AS behind
+         FROM herald.checkpoints c WHERE c.name = 'producer.requests'`,
+    );
+    expect(rows[0]?.behind).toBe(true);
+    await producer.stop();
+  });
+
   it('enqueues on a LISTEN/NOTIFY nudge without waiting for the next poll', async () => {
     const cfg = h.config({ ZITADEL_NOTIFICATIONS_REQUEUEEVERY: '1h', ZITADEL_NOTIFICATIONS_RETRYREQUEUEEVERY: '1h' }).notifications;
     // No probe: only the notification can have brought the job in.
