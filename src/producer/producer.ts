@@ -199,6 +199,8 @@ export function makeProducer(deps: { pool: Pool; queues: Queues; cfg: Notificati
       list.push(r);
       out.set(r.instanceId, list);
     }
+    // selectWindows orders by position only (with ties): put each instance's rows in cursor order.
+    for (const list of out.values()) list.sort(compareCursor);
     return out;
   }
 
