@@ -3,7 +3,9 @@
  * go to the store together as one call. No added delay when idle (the first load of a quiet
  * moment leaves on the next setImmediate); under load, batches grow by themselves. The
  * same key asked twice in one batch is read once. If a batch fails, each of its keys is
- * tried alone, so one bad key never fails the others.
+ * tried alone, so one bad key never fails the others. (The `dataloader` package batches per
+ * tick only and caches by default; the in-flight gathering and the per-key retry are what
+ * the worker needs, in fewer lines than its configuration would take.)
  */
 export interface Batcher<K, V> {
   /** Resolves to the value for `key`, undefined when the store has none. */
