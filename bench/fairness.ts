@@ -47,8 +47,8 @@ export async function runFairness(ctx: BenchContext): Promise<ScenarioResult> {
       fig('fairness', `B p99 with A backlog ${nA}`, `${s.p99.toFixed(1)} ms${suffix}`, {
         baseline: base === undefined ? 'latency not run' : `${base.toFixed(1)} ms (p99, no backlog)`,
         ...(base === undefined ? {} : { ratio: s.p99 / base }),
-        target: '< 1000 ms',
-        met: s.p99 < 1000 && undelivered === 0,
+        target: '< 500 ms',
+        met: s.p99 < 500 && undelivered === 0,
       }),
     );
     const aSent = await countEvents(stack.db.pool, 'notification.sent', a);
