@@ -73,8 +73,12 @@ export function startProbe(opts: {
         closed = true;
         return;
       }
-      const newest = await pool.query<{ position: string }>(NEWEST_SQL);
-      after = newest.rows[0]?.position ?? '0';
+      const { rows: top } = await pool.query<{ position: string }>(NEWEST_SQL);
+      const newest = top[0]?.position ?? '0';
+      // If discovery already ran, start from its cursor: a request committed between its
+      // read and this one is after it, and the probe must see it.
+      const discovered = opts.discovered();
+      after = discovered !== '0' && compareDecimal(discovered, newest) < 0 ? discovered : newest;
       return;
     }
     runs++;

@@ -47,6 +47,8 @@ export const INSTANCE_WINDOW = 1000;
 /** Page size of the sweep and of reconcile. */
 export const SWEEP_PAGE = 1000;
 const REFILL_EVERY_MS = 250;
+/** An instance with more offered than this since its last full read gets a full read. */
+const INCREMENTAL_MAX = 16;
 const CHECKPOINT_EVERY_MS = 1000;
 /** Rows per discovery read (instance ids and positions only: cheap). */
 const DISCOVERY_PAGE = 5000;
@@ -166,7 +168,8 @@ export function makeProducer(deps: { pool: Pool; queues: Queues; cfg: Notificati
    * and on the sweep (repair). Any other pass reads only what came after the last request
    * it added (a handful of rows per nudge, instead of re-checking the whole window), and
    * offers at most the room the window has left by `count` — an upper bound, since jobs
-   * finish meanwhile; when it reaches the window, the next refill's full read recounts.
+   * finish meanwhile; past INCREMENTAL_MAX the next pass's full read recounts (a window of
+   * a few requests is a few rows to read).
    */
   async function fill(targets: ReadonlySet<string>): Promise<number> {
     const repair = repairNext;
@@ -175,7 +178,10 @@ export function makeProducer(deps: { pool: Pool; queues: Queues; cfg: Notificati
     const after = new Map<string, Cursor>();
     for (const id of targets) {
       const s = instances.get(id);
-      const full = repair || refillDue.has(id) || !s?.added;
+      // `count` only grows between full reads, and it is the rank (priority) of what an
+      // incremental read offers: past INCREMENTAL_MAX, recount, so that a quiet instance's
+      // new request is not ranked behind a busy instance's window.
+      const full = repair || refillDue.has(id) || !s?.added || s.count >= INCREMENTAL_MAX;
       refillDue.delete(id);
       if (!s) continue;
       if (full || !s.added) from.set(id, s.low);
