@@ -9,6 +9,7 @@ import type pg from 'pg';
 import { ensureRiverTables } from '../src/river/ddl.js';
 import { encryptCode } from '../test/helpers/zitadel.js';
 import type { BenchContext } from './lib/context.js';
+import { formatCosts, startCostWindow } from './lib/costs.js';
 import { latencies } from './lib/paced.js';
 import { fig, type ScenarioResult } from './lib/report.js';
 import { recipient, seedUsers, userOf } from './lib/seed.js';
@@ -71,6 +72,11 @@ export async function runRiver(ctx: BenchContext): Promise<ScenarioResult> {
   let stack = await riverStack(ctx, tInstance, n);
   try {
     const cpu = stack.cpuWindow();
+    const costs = await startCostWindow(
+      stack.db.pool,
+      stack.db.name,
+      stack.procs.map((p) => p.pid),
+    );
     const t0 = Date.now();
     await insertJobs(stack.db.pool, tInstance, 'r', 0, n, 1000);
     await stack.waitMails(n);
@@ -78,6 +84,7 @@ export async function runRiver(ctx: BenchContext): Promise<ScenarioResult> {
     while ((await completed(stack.db.pool)) < n + 20 && Date.now() < deadline) await sleep(50);
     const seconds = (Date.now() - t0) / 1000;
     const perSec = n / seconds;
+    const cost = await costs.end(n);
     const ceiling = ctx.baselines.smtpPerSec;
     figures.push(
       fig('river', `River mode msgs/s, ${n} jobs (completed row + sent event + mail)`, perSec.toFixed(0), {
@@ -90,8 +97,11 @@ export async function runRiver(ctx: BenchContext): Promise<ScenarioResult> {
         ...(ceiling === undefined ? {} : { ratio: perSec / ceiling, met: perSec / ceiling >= 0.7 }),
         target: '≥ 0.70 × raw SMTP',
       }),
+      fig('river', 'River mode Postgres CPU ms per message (herald backends)', cost.pgMsPerMsg.toFixed(2)),
+      fig('river', 'River mode herald CPU ms per message', cost.heraldMsPerMsg.toFixed(2)),
+      fig('river', 'River mode Redis commands per message', cost.redisCmdsPerMsg.toFixed(1)),
     );
-    notes.push(`throughput: ${n} jobs done after ${seconds.toFixed(1)} s`, ...(await cpu.end()).lines);
+    notes.push(`throughput: ${n} jobs done after ${seconds.toFixed(1)} s; ${formatCosts(cost)}`, ...(await cpu.end()).lines);
   } finally {
     notes.push(...(await stack.close()));
   }

@@ -13,6 +13,7 @@ import pg from 'pg';
 import { PG_ADMIN_URL } from '../test/helpers/env.js';
 import { runBacklog } from './backlog.js';
 import { runCeilings } from './ceilings.js';
+import { runDefaults } from './defaults.js';
 import { runFairness } from './fairness.js';
 import { runLatency } from './latency.js';
 import { parseCli, type ScenarioName, USAGE } from './lib/args.js';
@@ -21,17 +22,20 @@ import { serverVersion } from './lib/db.js';
 import { redisPid, redisVersion } from './lib/redis.js';
 import { consoleTable, describeMachine, resultsMarkdown, type ScenarioResult } from './lib/report.js';
 import { runRiver } from './river.js';
+import { runScaling } from './scaling.js';
 import { runSoak } from './soak.js';
 import { runTenants } from './tenants.js';
 import { runThroughput } from './throughput.js';
 
 const RUNNERS: Record<ScenarioName, (ctx: BenchContext) => Promise<ScenarioResult>> = {
   ceilings: runCeilings,
+  defaults: runDefaults,
   throughput: runThroughput,
   latency: runLatency,
   backlog: runBacklog,
   fairness: runFairness,
   river: runRiver,
+  scaling: runScaling,
   soak: runSoak,
   tenants: runTenants,
 };

@@ -5,6 +5,7 @@
  * ceiling of the same run.
  */
 import type { BenchContext } from './lib/context.js';
+import { formatCosts, startCostWindow } from './lib/costs.js';
 import { countEvents } from './lib/db.js';
 import { fig, type ScenarioResult } from './lib/report.js';
 import { seedRequests, seedUsers } from './lib/seed.js';
@@ -22,6 +23,11 @@ export async function runThroughput(ctx: BenchContext): Promise<ScenarioResult> 
     stack.startHerald();
     await stack.warmUp(instanceId);
     const cpu = stack.cpuWindow();
+    const costs = await startCostWindow(
+      stack.db.pool,
+      stack.db.name,
+      stack.procs.map((p) => p.pid),
+    );
     const t0 = Date.now();
     ctx.log(`throughput: inserting ${n} requests`);
     await seedRequests(stack.db.pool, instanceId, 't', 0, n, 1000);
@@ -34,6 +40,7 @@ export async function runThroughput(ctx: BenchContext): Promise<ScenarioResult> 
       }
     });
     const tDone = await stack.waitSent(n + 20, instanceId);
+    const cost = await costs.end(n);
     const profile = await cpu.end();
     const deliveries = await stack.sink.deliveries();
     const lastMail = deliveries.at(-1)?.at ?? tDone;
@@ -47,11 +54,26 @@ export async function runThroughput(ctx: BenchContext): Promise<ScenarioResult> 
         ...(ceiling === undefined ? {} : { ratio: perSec / ceiling, met: perSec / ceiling >= 0.7 }),
         target: '≥ 0.70 × raw SMTP',
       }),
+      fig('throughput', 'Postgres CPU ms per message (herald backends)', cost.pgMsPerMsg.toFixed(2)),
+      fig('throughput', 'herald CPU ms per message (producer + workers)', cost.heraldMsPerMsg.toFixed(2)),
+      fig('throughput', 'Redis commands per message (server-wide delta)', cost.redisCmdsPerMsg.toFixed(1)),
     );
+    const defaults = ctx.baselines.defaultsPerSec;
+    if (defaults !== undefined) {
+      figures.push(
+        fig('throughput', 'defaults row / tuned row (msgs/s)', (defaults / perSec).toFixed(2), {
+          baseline: `${defaults.toFixed(0)} / ${perSec.toFixed(0)}`,
+          ratio: defaults / perSec,
+          target: '≥ 0.70 (within 30 %)',
+          met: defaults / perSec >= 0.7,
+        }),
+      );
+    }
     const canceled = await countEvents(stack.db.pool, 'notification.canceled', instanceId);
     const { bytes, count } = await stack.sink.count();
     notes.push(
       `${n} requests inserted in ${((inserted - t0) / 1000).toFixed(1)} s; last mail after ${((lastMail - t0) / 1000).toFixed(1)} s, all sent rows after ${seconds.toFixed(1)} s; ${canceled} canceled; mails of ${(bytes / Math.max(1, count)).toFixed(0)} B`,
+      formatCosts(cost),
       ...profile.lines,
     );
   } finally {

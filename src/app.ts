@@ -45,6 +45,7 @@ import { makeRiverWorker, type RiverOutcomeListener } from './river/worker.js';
 import { VERSION } from './version.js';
 import { closeWorkers } from './worker/close.js';
 import type { Outcome } from './worker/process.js';
+import { makeWorkerReads } from './worker/reads.js';
 import { makeNotificationWorker, type OutcomeListener } from './worker/worker.js';
 
 /** How stale cached instance settings (custom texts included) may get. */
@@ -240,6 +241,8 @@ export async function startHerald(cfg: Config, roles: readonly Role[], rootLogge
       releasers.add('instance channels', () => instance.channels.close());
       const batcher = makePushBatcher(pool);
       const writer = tracing ? tracing.writer(batcher) : batcher;
+      // The aggregate and user reads of concurrent jobs go as one query per batch.
+      const reads = makeWorkerReads(pool);
       const workerConnection = makeRedis(redis, 'worker', logger);
       releasers.add('redis (workers)', () => workerConnection.quit());
       for (const p of pools) {
@@ -248,7 +251,7 @@ export async function startHerald(cfg: Config, roles: readonly Role[], rootLogge
           concurrency: p.concurrency,
           connection: workerConnection,
           prefix,
-          deps: { pool, keyring, channels, cfg: n, logger: roleLogger(p.role), instance, writer, now: Date.now },
+          deps: { pool, keyring, channels, cfg: n, logger: roleLogger(p.role), instance, writer, reads, now: Date.now },
           ...(onOutcome ? { onOutcome } : {}),
           limits,
           ...telemetry,

@@ -3,10 +3,10 @@ import { parseArgs } from 'node:util';
 
 import type { BenchOptions } from './context.js';
 
-export const SCENARIOS = ['ceilings', 'throughput', 'latency', 'backlog', 'fairness', 'river', 'soak', 'tenants'] as const;
+export const SCENARIOS = ['ceilings', 'defaults', 'throughput', 'scaling', 'latency', 'backlog', 'fairness', 'river', 'soak', 'tenants'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 /** What runs without --only: the soak (10+ minutes) and tenants (#15, ~3 minutes) are asked for by name. */
-const DEFAULT_SCENARIOS: readonly ScenarioName[] = ['ceilings', 'throughput', 'latency', 'backlog', 'fairness', 'river'];
+const DEFAULT_SCENARIOS: readonly ScenarioName[] = ['ceilings', 'defaults', 'throughput', 'scaling', 'latency', 'backlog', 'fairness', 'river'];
 
 export const USAGE = `npm run bench -- [options]
   --only <list>          scenarios, comma-separated: ${SCENARIOS.join(',')} (all but soak, tenants)

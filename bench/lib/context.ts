@@ -36,6 +36,8 @@ export interface Baselines {
   bullmqPerSec?: number;
   smtpLatency?: { p50: number; p99: number };
   heraldPerSec?: number;
+  /** Throughput with herald's defaults (defaults scenario). */
+  defaultsPerSec?: number;
   heraldP99?: number;
 }
 

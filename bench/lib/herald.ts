@@ -29,9 +29,10 @@ export interface HeraldSettings {
   databaseUrl: string;
   prefix: string;
   smtpUrl: string;
-  workers: number;
-  bulkLimit: number;
-  requeueEvery: string;
+  /** undefined: herald's own default (the "defaults" rows set none of the three). */
+  workers: number | undefined;
+  bulkLimit: number | undefined;
+  requeueEvery: string | undefined;
   /** Another Redis than the shared one (the soak measures a private server). */
   redisUrl?: string;
   /** Extra variables (ZITADEL_NOTIFICATIONS_*), passed through as they are. */
@@ -48,9 +49,9 @@ export function heraldEnv(s: HeraldSettings): Record<string, string> {
     HERALD_HTTP_PORT: '0',
     SMTP_URL: s.smtpUrl,
     SMTP_FROM: 'herald-bench@example.com',
-    ZITADEL_NOTIFICATIONS_WORKERS: String(s.workers),
-    ZITADEL_NOTIFICATIONS_BULKLIMIT: String(s.bulkLimit),
-    ZITADEL_NOTIFICATIONS_REQUEUEEVERY: s.requeueEvery,
+    ...(s.workers === undefined ? {} : { ZITADEL_NOTIFICATIONS_WORKERS: String(s.workers) }),
+    ...(s.bulkLimit === undefined ? {} : { ZITADEL_NOTIFICATIONS_BULKLIMIT: String(s.bulkLimit) }),
+    ...(s.requeueEvery === undefined ? {} : { ZITADEL_NOTIFICATIONS_REQUEUEEVERY: s.requeueEvery }),
     // The backlog takes minutes to drain: keep its requests inside the window.
     ZITADEL_NOTIFICATIONS_MAXTTL: '2h',
     LOG_LEVEL: 'warn',
@@ -59,7 +60,9 @@ export function heraldEnv(s: HeraldSettings): Record<string, string> {
 }
 
 export function spawnHerald(name: string, runner: Runner, roles: readonly string[], env: Record<string, string>): HeraldProc {
-  const entry = runner === 'dist' ? [BIN] : ['--import', 'tsx', TSX_ENTRY];
+  // BENCH_CPU_PROF=<dir>: every herald process writes a V8 CPU profile there when it exits.
+  const prof = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
+  const entry = runner === 'dist' ? [...prof, BIN] : [...prof, '--import', 'tsx', TSX_ENTRY];
   const args = [...entry, 'start', ...roles.flatMap((r) => ['--role', r])];
   const child: ChildProcess = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';

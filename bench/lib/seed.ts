@@ -29,12 +29,17 @@ INSERT INTO eventstore.events2
   (instance_id, "owner", aggregate_type, aggregate_id, revision, creator, event_type, payload,
    "sequence", created_at, "position", in_tx_order)
 SELECT $1, r.owner, r.agg_type, r.agg_id, 1, 'NOTIFICATION', r.ev_type, r.payload::jsonb,
-       r.seq, statement_timestamp(), EXTRACT(EPOCH FROM clock_timestamp()), (r.ord - 1)::int
+       r.seq, CASE WHEN $8::boolean THEN now() ELSE statement_timestamp() END,
+       CASE WHEN $8::boolean THEN EXTRACT(EPOCH FROM now()) ELSE EXTRACT(EPOCH FROM clock_timestamp()) END, (r.ord - 1)::int
   FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[])
        WITH ORDINALITY AS r(owner, agg_type, agg_id, ev_type, payload, seq, ord)`;
 
-/** One transaction, one statement: all rows of one instance. */
-export async function insertRows(pool: pg.Pool, instanceId: string, rows: readonly Row[]): Promise<void> {
+/**
+ * One transaction, one statement: all rows of one instance. `shared`: as ZITADEL 2.67's SQL
+ * push function writes them (created_at = now(), position = EXTRACT(EPOCH FROM now()): one
+ * position for the whole transaction, the transaction's start), else as 2.66's Go INSERT.
+ */
+export async function insertRows(pool: pg.Pool, instanceId: string, rows: readonly Row[], shared = false): Promise<void> {
   const client = await pool.connect();
   try {
     await client.query('BEGIN');
@@ -47,6 +52,7 @@ export async function insertRows(pool: pg.Pool, instanceId: string, rows: readon
       rows.map((r) => r.eventType),
       rows.map((r) => r.payload),
       rows.map((r) => r.sequence),
+      shared,
     ]);
     await client.query('COMMIT');
   } catch (err) {
@@ -105,12 +111,23 @@ export async function seedUsers(pool: pg.Pool, instanceId: string, tag: string, 
   }
 }
 
-/** Requests for users from..from+n-1, `perTx` per transaction. */
-export async function seedRequests(pool: pg.Pool, instanceId: string, tag: string, from: number, n: number, perTx = CHUNK): Promise<void> {
+/**
+ * Requests for users from..from+n-1, `perTx` per transaction; `shared`: one position per
+ * transaction, as ZITADEL 2.67's push function writes them (insertRows).
+ */
+export async function seedRequests(
+  pool: pg.Pool,
+  instanceId: string,
+  tag: string,
+  from: number,
+  n: number,
+  perTx = CHUNK,
+  shared = false,
+): Promise<void> {
   for (let s = from; s < from + n; s += perTx) {
     const rows: Row[] = [];
     for (let i = s; i < Math.min(from + n, s + perTx); i++) rows.push(requestRow(userOf(instanceId, tag, i), tag, i));
-    await insertRows(pool, instanceId, rows);
+    await insertRows(pool, instanceId, rows, shared);
   }
 }
 

@@ -30,9 +30,19 @@ export interface Stack {
   close(): Promise<string[]>;
 }
 
-export async function makeStack(ctx: BenchContext, env: { redisUrl?: string } = {}): Promise<Stack> {
+export interface StackOptions {
+  redisUrl?: string;
+  /** Run herald with its own defaults (no WORKERS/BULKLIMIT/REQUEUEEVERY, no --env extras). */
+  defaults?: boolean;
+  /** Overrides --no-notify-trigger for this stack. */
+  notifyTrigger?: boolean;
+  /** Worker processes beside the producer. @defaultValue 2 */
+  workerProcs?: number;
+}
+
+export async function makeStack(ctx: BenchContext, env: StackOptions = {}): Promise<Stack> {
   const { opts } = ctx;
-  const db = await createBenchDatabase({ notifyTrigger: opts.notifyTrigger });
+  const db = await createBenchDatabase({ notifyTrigger: env.notifyTrigger ?? opts.notifyTrigger });
   const prefix = benchPrefix();
   const sink = await startSink().catch(async (err: unknown) => {
     await db.drop();
@@ -43,10 +53,10 @@ export async function makeStack(ctx: BenchContext, env: { redisUrl?: string } = 
     databaseUrl: db.url,
     prefix,
     smtpUrl: sink.url,
-    workers: opts.workers,
-    bulkLimit: opts.bulkLimit,
-    requeueEvery: opts.requeueEvery,
-    extra: opts.extraEnv,
+    workers: env.defaults ? undefined : opts.workers,
+    bulkLimit: env.defaults ? undefined : opts.bulkLimit,
+    requeueEvery: env.defaults ? undefined : opts.requeueEvery,
+    extra: env.defaults ? {} : opts.extraEnv,
     ...(env.redisUrl === undefined ? {} : { redisUrl: env.redisUrl }),
   };
 
@@ -56,7 +66,7 @@ export async function makeStack(ctx: BenchContext, env: { redisUrl?: string } = 
     sink,
     procs,
     startHerald(part = 'all') {
-      procs.push(...spawnFleet(opts.runner, settings, 2, part));
+      procs.push(...spawnFleet(opts.runner, settings, env.workerProcs ?? 2, part));
     },
     cpuWindow() {
       const named: Record<string, number> = { sink: sink.pid };

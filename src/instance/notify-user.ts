@@ -273,8 +273,16 @@ export interface KnownLoginState {
  * cancels). The user aggregate, then the org's domains and domain policy — read here unless
  * `known` already holds them for the user's org.
  */
-export async function loadNotifyUser(db: Queryable, ref: NotifyUserRef, known?: KnownLoginState): Promise<NotifyUser | null> {
-  const { rows } = await db.query<UserEventRow>(selectUserEventsSql, [ref.instanceId, ref.userId, USER_EVENT_TYPES]);
+export async function loadNotifyUser(
+  db: Queryable,
+  ref: NotifyUserRef,
+  known?: KnownLoginState,
+  /** Reads the user's events another way (the worker batches them across jobs: worker/reads.ts). */
+  userEvents?: (ref: NotifyUserRef) => Promise<readonly UserEventRow[]>,
+): Promise<NotifyUser | null> {
+  const rows = userEvents
+    ? await userEvents(ref)
+    : (await db.query<UserEventRow>(selectUserEventsSql, [ref.instanceId, ref.userId, USER_EVENT_TYPES])).rows;
   const user = reduceUserEvents(ref.userId, ref.resourceOwner, rows);
   if (!user) return null;
   const org = known?.orgId === user.ResourceOwner ? known.login : await loadOrgLoginState(db, ref.instanceId, user.ResourceOwner);

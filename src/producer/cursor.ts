@@ -1,7 +1,8 @@
 /** Ordering of (position, in_tx_order) cursors; position is an exact DECIMAL in text form. */
 import type { Cursor } from './sql.js';
 
-function compareDecimal(a: string, b: string): number {
+/** Exact order of two non-negative DECIMAL texts. */
+export function compareDecimal(a: string, b: string): number {
   const [ai = '0', af = ''] = a.split('.');
   const [bi = '0', bf = ''] = b.split('.');
   if (ai.length !== bi.length) return ai.length < bi.length ? -1 : 1;

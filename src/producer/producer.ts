@@ -28,6 +28,7 @@ import type { Queues } from '../queue/queues.js';
 import { compareCursor, minCursor } from './cursor.js';
 import { enqueuePending, LAST_RANK, type Offer } from './enqueue.js';
 import { type Listener, listenForRequests } from './listen.js';
+import { type Probe, startProbe } from './probe.js';
 import { makeScheduler, type PassKind } from './schedule.js';
 import {
   type Cursor,
@@ -46,6 +47,8 @@ export const INSTANCE_WINDOW = 1000;
 /** Page size of the sweep and of reconcile. */
 export const SWEEP_PAGE = 1000;
 const REFILL_EVERY_MS = 250;
+/** An instance with more offered than this since its last full read gets a full read. */
+const INCREMENTAL_MAX = 16;
 const CHECKPOINT_EVERY_MS = 1000;
 /** Rows per discovery read (instance ids and positions only: cheap). */
 const DISCOVERY_PAGE = 5000;
@@ -91,6 +94,10 @@ export interface ProducerOptions {
   readonly expiredPage?: number;
   /** LISTEN for the notify trigger (started with start()). @defaultValue true */
   readonly listen?: boolean;
+  /** Probe for new requests between polls (probe.ts; started with start()). @defaultValue true */
+  readonly probe?: boolean;
+  /** @defaultValue PROBE_EVERY_MS */
+  readonly probeEveryMs?: number;
 }
 
 export function sweepEveryMs(cfg: Pick<NotificationsConfig, 'requeueEveryMs'>): number {
@@ -100,8 +107,10 @@ export function sweepEveryMs(cfg: Pick<NotificationsConfig, 'requeueEveryMs'>): 
 interface InstanceState {
   /** Nothing pending before this cursor (as far as the guard lets us see). */
   low: Cursor;
-  /** The last request this producer added to Redis. */
+  /** The last request this producer added to Redis (or read past: none pending up to it). */
   added: Cursor | undefined;
+  /** Requests offered from `low` up to `added` (at most the window; an upper bound). */
+  count: number;
 }
 
 export function makeProducer(deps: { pool: Pool; queues: Queues; cfg: NotificationsConfig; logger: Logger }, opts: ProducerOptions = {}): Producer {
@@ -119,7 +128,7 @@ export function makeProducer(deps: { pool: Pool; queues: Queues; cfg: Notificati
   function note(instanceId: string, at: Cursor): void {
     const known = instances.get(instanceId);
     if (known) known.low = minCursor(known.low, at);
-    else instances.set(instanceId, { low: at, added: undefined });
+    else instances.set(instanceId, { low: at, added: undefined, count: 0 });
   }
 
   /**
@@ -142,43 +151,81 @@ export function makeProducer(deps: { pool: Pool; queues: Queues; cfg: Notificati
     discovery ??= (await loadCheckpoint(pool, CHECKPOINTS.discovery)) ?? START;
     const found = new Set<string>();
     for (;;) {
-      const rows = await discoverRequests(pool, { ...scope, after: discovery, guarded: true, limit: DISCOVERY_PAGE });
+      const { events: rows, below } = await discoverRequests(pool, { ...scope, after: discovery, guarded: true, limit: DISCOVERY_PAGE });
       for (const r of rows) {
         note(r.instanceId, cursorOf(r));
         found.add(r.instanceId);
         if (r.isOTP) otpOffers.push(r);
       }
       const last = rows.at(-1);
-      if (!last) break;
-      discovery = cursorOf(last);
+      if (last) discovery = cursorOf(last);
+      if (rows.length < DISCOVERY_PAGE) {
+        // Nothing more below the guard: step over the other rows written meanwhile.
+        if (below && compareCursor(below, discovery) > 0) discovery = below;
+        await persistDiscovery();
+        break;
+      }
       await persistDiscovery();
-      if (rows.length < DISCOVERY_PAGE) break;
     }
     return found;
   }
 
-  /** Offers each target instance's window; forgets instances with nothing pending. */
+  /**
+   * Offers each target instance's window; forgets instances with nothing pending.
+   * A full read scans an instance's window from its low-water mark (each row checked for
+   * being pending); it runs for an instance's first fill, for full windows (refill timer)
+   * and on the sweep (repair). Any other pass reads only what came after the last request
+   * it added (a handful of rows per nudge, instead of re-checking the whole window), and
+   * offers at most the room the window has left by `count` — an upper bound, since jobs
+   * finish meanwhile; past INCREMENTAL_MAX the next pass's full read recounts (a window of
+   * a few requests is a few rows to read).
+   */
   async function fill(targets: ReadonlySet<string>): Promise<number> {
-    const from = new Map<string, Cursor>();
-    for (const id of targets) {
-      const s = instances.get(id);
-      if (s) from.set(id, s.low);
-      refillDue.delete(id);
-    }
-    const scanBudget = 2 * window;
-    const rows = await selectWindows(pool, { from, guarded: true, windowMs: cfg.maxTtlMs, limit: scanBudget });
-    const byInstance = new Map<string, (typeof rows)[number][]>();
-    for (const r of rows) {
-      const list = byInstance.get(r.instanceId) ?? [];
-      list.push(r);
-      byInstance.set(r.instanceId, list);
-    }
     const repair = repairNext;
     repairNext = false;
+    const from = new Map<string, Cursor>();
+    const after = new Map<string, Cursor>();
+    for (const id of targets) {
+      const s = instances.get(id);
+      // `count` only grows between full reads, and it is the rank (priority) of what an
+      // incremental read offers: past INCREMENTAL_MAX, recount, so that a quiet instance's
+      // new request is not ranked behind a busy instance's window.
+      const full = repair || refillDue.has(id) || !s?.added || s.count >= INCREMENTAL_MAX;
+      refillDue.delete(id);
+      if (!s) continue;
+      if (full || !s.added) from.set(id, s.low);
+      else after.set(id, { position: s.added.position, inTxOrder: s.added.inTxOrder + 1 });
+    }
+    const offers: Offer[] = [];
+    if (from.size > 0) offers.push(...(await fullRead(from, repair)));
+    if (after.size > 0) offers.push(...(await incrementalRead(after)));
+    const inWindow = new Set(offers.map((o) => `${o.instanceId}/${o.aggregateId}`));
+    offers.push(...otpOffers.filter((o) => !inWindow.has(`${o.instanceId}/${o.aggregateId}`)));
+    otpOffers = [];
+    if (offers.length > 0) await enqueuePending(queues, offers, { repair, bulkLimit: cfg.bulkLimit });
+    return offers.length;
+  }
+
+  type WindowRow = Awaited<ReturnType<typeof selectWindows>>[number];
+  function byInstance(rows: readonly WindowRow[]): Map<string, WindowRow[]> {
+    const out = new Map<string, WindowRow[]>();
+    for (const r of rows) {
+      const list = out.get(r.instanceId) ?? [];
+      list.push(r);
+      out.set(r.instanceId, list);
+    }
+    // selectWindows orders by position only (with ties): put each instance's rows in cursor order.
+    for (const list of out.values()) list.sort(compareCursor);
+    return out;
+  }
+
+  async function fullRead(from: ReadonlyMap<string, Cursor>, repair: boolean): Promise<Offer[]> {
+    const scanBudget = 2 * window;
+    const rows = byInstance(await selectWindows(pool, { from, guarded: true, windowMs: cfg.maxTtlMs, limit: scanBudget }));
     const offers: Offer[] = [];
     for (const id of from.keys()) {
       const state = instances.get(id);
-      const scanned = byInstance.get(id) ?? [];
+      const scanned = rows.get(id) ?? [];
       const lastScanned = scanned.at(-1);
       const pending: Offer[] = scanned
         .filter((r) => r.pending)
@@ -196,13 +243,30 @@ export function makeProducer(deps: { pool: Pool; queues: Queues; cfg: Notificati
       offers.push(...(added ? pending.filter((r) => compareCursor(cursorOf(r), added) > 0) : pending));
       const lastPending = pending.at(-1);
       if (lastPending) state.added = cursorOf(lastPending);
+      state.count = pending.length;
       if (more || pending.length >= window) refillDue.add(id);
     }
-    const inWindow = new Set(offers.map((o) => `${o.instanceId}/${o.aggregateId}`));
-    offers.push(...otpOffers.filter((o) => !inWindow.has(`${o.instanceId}/${o.aggregateId}`)));
-    otpOffers = [];
-    if (offers.length > 0) await enqueuePending(queues, offers, { repair, bulkLimit: cfg.bulkLimit });
-    return offers.length;
+    return offers;
+  }
+
+  async function incrementalRead(after: ReadonlyMap<string, Cursor>): Promise<Offer[]> {
+    const rows = byInstance(await selectWindows(pool, { from: after, guarded: true, windowMs: cfg.maxTtlMs, limit: window }));
+    const offers: Offer[] = [];
+    for (const id of after.keys()) {
+      const state = instances.get(id);
+      const scanned = rows.get(id) ?? [];
+      if (!state || scanned.length === 0) continue;
+      const room = Math.max(0, window - state.count);
+      const pending = scanned.filter((r) => r.pending);
+      const taken = pending.slice(0, room).map((r, i) => ({ ...r, rank: state.count + i }));
+      offers.push(...taken);
+      const lastTaken = taken.at(-1);
+      if (lastTaken) state.added = cursorOf(lastTaken);
+      else if (pending.length === 0) state.added = cursorOf(scanned.at(-1) ?? state.added ?? START);
+      state.count += taken.length;
+      if (pending.length > taken.length || scanned.length >= window || state.count >= window) refillDue.add(id);
+    }
+    return offers;
   }
 
   async function requestsPass(kind: PassKind): Promise<number> {
@@ -218,7 +282,8 @@ export function makeProducer(deps: { pool: Pool; queues: Queues; cfg: Notificati
   }
 
   async function tickRetries(): Promise<number> {
-    let cursor = (await loadCheckpoint(pool, CHECKPOINTS.retries)) ?? START;
+    const saved = (await loadCheckpoint(pool, CHECKPOINTS.retries)) ?? START;
+    let cursor = saved;
     let offered = 0;
     for (;;) {
       const page = await selectPending(pool, {
@@ -228,10 +293,15 @@ export function makeProducer(deps: { pool: Pool; queues: Queues; cfg: Notificati
         guarded: true,
         limit: SWEEP_PAGE,
       });
-      if (!page.last) break;
-      offered += await enqueuePending(queues, page.pending, { repair: false, bulkLimit: cfg.bulkLimit });
-      cursor = page.last;
-      await saveCheckpoint(pool, CHECKPOINTS.retries, cursor);
+      if (page.last) {
+        offered += await enqueuePending(queues, page.pending, { repair: false, bulkLimit: cfg.bulkLimit });
+        cursor = page.last;
+      }
+      if (!page.full) {
+        // As in discovery: step over everything below the guard (herald's own rows, mostly).
+        if (page.below && compareCursor(page.below, cursor) > 0) cursor = page.below;
+      }
+      if (compareCursor(cursor, saved) > 0) await saveCheckpoint(pool, CHECKPOINTS.retries, cursor);
       if (!page.full) break;
     }
     return offered;
@@ -323,15 +393,26 @@ export function makeProducer(deps: { pool: Pool; queues: Queues; cfg: Notificati
     sweep,
   });
   let listener: Listener | undefined;
+  let probe: Probe | undefined;
   let stopping: Promise<void> | undefined;
   return {
     start() {
       scheduler.start();
       if (opts.listen !== false && !listener) listener = listenForRequests(pool, () => scheduler.nudge(), logger);
+      if (opts.probe !== false && !probe) {
+        probe = startProbe({
+          pool,
+          discovered: () => discovery?.position ?? START.position,
+          nudge: () => scheduler.nudge(),
+          logger,
+          ...(opts.probeEveryMs === undefined ? {} : { everyMs: opts.probeEveryMs }),
+        });
+      }
     },
     stop() {
       stopping ??= (async () => {
         await listener?.close();
+        await probe?.close();
         await scheduler.stop();
       })();
       return stopping;

@@ -16,6 +16,7 @@ import type { StoredEvent } from '../eventstore/types.js';
 import { msToNs, nsToMs } from '../queue/backoff.js';
 import type { Attempt, Loaded, WriteBack } from './attempt.js';
 import { writeCanceled, writeRetry, writeSent } from './outcome.js';
+import type { WorkerReads } from './reads.js';
 
 const FINISHED: ReadonlySet<string> = new Set([NotificationEvent.sent, NotificationEvent.canceled]);
 const isFinished = (events: readonly StoredEvent[]): boolean => events.some((e) => FINISHED.has(e.eventType));
@@ -100,10 +101,11 @@ export function makeEventWriteBack(pool: Pool, latest: StoredEvent, writer: Push
 export async function loadEventAttempt(
   pool: Pool,
   job: EventJob,
-  opts: { readonly maxAttempts: number; readonly writer: PushBatcher | undefined },
+  opts: { readonly maxAttempts: number; readonly writer: PushBatcher | undefined; readonly reads?: WorkerReads | undefined },
 ): Promise<Loaded> {
   const ref = { instanceId: job.instanceId, aggregateType: 'notification', aggregateId: job.aggregateId };
-  const events = await asDependency('reading the notification', () => readAggregate(pool, ref));
+  const { reads } = opts;
+  const events = await asDependency('reading the notification', () => (reads ? reads.notification(job) : readAggregate(pool, ref)));
   const latest = events.at(-1);
   if (!latest) return { kind: 'missing' };
   if (isFinished(events)) return { kind: 'finished' };

@@ -19,7 +19,7 @@ import type { Keyring } from '../crypto/keyring.js';
 import { asDependency, coerceError, DependencyError, errorCode, isPermanent } from '../errors.js';
 import { type NotificationRequest, NotificationType, type NotifyUser } from '../eventstore/notification-types.js';
 import { customTextsFor } from '../instance/custom-texts.js';
-import { loadNotifyUser } from '../instance/notify-user.js';
+import { loadNotifyUser, type NotifyUserRef } from '../instance/notify-user.js';
 import type { InstanceSettings } from '../instance/types.js';
 import type { Logger } from '../logger.js';
 import { maskRecipient } from '../util/mask.js';
@@ -27,6 +27,7 @@ import { type Attempt, type AttemptControl, type AttemptReport, type Loaded, typ
 import { decide, type Decision, type Facts, type Failure } from './decide.js';
 import { deliver, type InstanceServices, lookFor, pickChannel } from './instance.js';
 import { buildMessage, type Built } from './message.js';
+import type { WorkerReads } from './reads.js';
 import { failureClass, type ResultClass } from './result-class.js';
 import { sentEventFor } from './sent-events.js';
 
@@ -48,6 +49,8 @@ export interface PipelineDeps {
   readonly now: () => number;
   /** The retry policy's next delay after `previousDelayMs` (queue/backoff.ts). */
   readonly retryDelayMs: (attempt: Attempt) => number;
+  /** Per-job reads batched across concurrent jobs (reads.ts); absent: one query per job. */
+  readonly reads?: WorkerReads;
 }
 
 interface Gathered {
@@ -57,6 +60,10 @@ interface Gathered {
 }
 
 const kindOf = (request: NotificationRequest): 'email' | 'sms' => (request.notificationType === NotificationType.email ? 'email' : 'sms');
+
+/** The batched user read, in loadNotifyUser's shape. */
+const userEventsOf = (reads: WorkerReads | undefined) =>
+  reads && ((ref: NotifyUserRef) => reads.userEvents({ instanceId: ref.instanceId, aggregateId: ref.userId }));
 
 /** Settings for the user's organisation, and the user (a retry's snapshot, else loaded). */
 async function gather(deps: PipelineDeps, attempt: Attempt): Promise<Gathered> {
@@ -70,7 +77,7 @@ async function gather(deps: PipelineDeps, attempt: Attempt): Promise<Gathered> {
     const user =
       attempt.snapshot ??
       (await asDependency('loading the user', () =>
-        loadNotifyUser(deps.pool, { instanceId, userId: request.userID, resourceOwner: request.userResourceOwner }, known),
+        loadNotifyUser(deps.pool, { instanceId, userId: request.userID, resourceOwner: request.userResourceOwner }, known, userEventsOf(deps.reads)),
       )) ??
       undefined;
     const orgId = user?.ResourceOwner || request.userResourceOwner;

@@ -19,7 +19,7 @@ export interface ProcessDeps extends Omit<PipelineDeps, 'retryDelayMs'> {
 }
 
 export async function processNotification(deps: ProcessDeps, data: NotificationJobData, ctl: AttemptControl): Promise<Outcome> {
-  const loaded = await loadEventAttempt(deps.pool, data, { maxAttempts: deps.cfg.maxAttempts, writer: deps.writer });
+  const loaded = await loadEventAttempt(deps.pool, data, { maxAttempts: deps.cfg.maxAttempts, writer: deps.writer, reads: deps.reads });
   // ZITADEL's exponential backoff from the delay the last retry event recorded.
   return runAttempt({ ...deps, retryDelayMs: (attempt) => nextBackoffMs(attempt.previousDelayMs, deps.cfg) }, loaded, ctl);
 }

@@ -105,9 +105,48 @@ describe('producer', () => {
     await producer.stop();
   });
 
+  it('reads only what came after the last request it added, and never offers more than the window', async () => {
+    const cfg = h.config().notifications;
+    const producer = makeProducer({ pool: h.db.pool, queues, cfg, logger: silent }, { instanceWindow: 10, listen: false, probe: false });
+    const instanceId = newId();
+    const a = requests(instanceId, 6);
+    await insertZitadelEvents(h.db.pool, a.events);
+    expect(await producer.tickRequests()).toBe(6);
+    const b = requests(instanceId, 7);
+    await insertZitadelEvents(h.db.pool, b.events);
+    // Room for 4 more: the window holds at most 10 of this instance.
+    expect(await producer.tickRequests()).toBe(4);
+    expect(await queues.requests.getJob(jobIdFor(instanceId, b.ids[3]!, 1))).toBeDefined();
+    expect(await queues.requests.getJob(jobIdFor(instanceId, b.ids[4]!, 1))).toBeUndefined();
+    // Finish the first six: the next pass recounts the full window and moves on.
+    await insertZitadelEvents(
+      h.db.pool,
+      a.events.map((e) => ({ ...e, eventType: 'notification.sent', payload: {}, sequence: 2 })),
+    );
+    expect(await producer.tickRequests()).toBe(3);
+    expect(await queues.requests.getJob(jobIdFor(instanceId, b.ids[6]!, 1))).toBeDefined();
+    await producer.stop();
+  });
+
+  it('moves the discovery cursor over rows of other types below the guard, so later reads do not scan them again', async () => {
+    const producer = makeProducer({ pool: h.db.pool, queues, cfg: h.config().notifications, logger: silent }, { listen: false, probe: false });
+    const instanceId = newId();
+    const r = requests(instanceId, 1);
+    await insertZitadelEvents(h.db.pool, r.events);
+    await insertZitadelEvents(h.db.pool, [{ ...r.events[0]!, eventType: 'notification.sent', payload: {} }]);
+    await producer.tickRequests();
+    const { rows } = await h.db.pool.query<{ behind: boolean }>(
+      `SELECT c."position" >= (SELECT max(e."position") FROM eventstore.events2 e WHERE e.aggregate_type = 'notification') AS behind
+         FROM herald.checkpoints c WHERE c.name = 'producer.requests'`,
+    );
+    expect(rows[0]?.behind).toBe(true);
+    await producer.stop();
+  });
+
   it('enqueues on a LISTEN/NOTIFY nudge without waiting for the next poll', async () => {
     const cfg = h.config({ ZITADEL_NOTIFICATIONS_REQUEUEEVERY: '1h', ZITADEL_NOTIFICATIONS_RETRYREQUEUEEVERY: '1h' }).notifications;
-    const producer = makeProducer({ pool: h.db.pool, queues, cfg, logger: silent });
+    // No probe: only the notification can have brought the job in.
+    const producer = makeProducer({ pool: h.db.pool, queues, cfg, logger: silent }, { probe: false });
     producer.start();
     const instanceId = newId();
     // Let the start-up passes run and LISTEN settle: a first request must arrive by nudge too.
