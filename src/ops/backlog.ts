@@ -146,7 +146,7 @@ export function riverPendingAge(db: Queryable): PendingAgeSource {
  * range scan of river_job_prioritized_fetching_index as RIVER_OLDEST_SQL (scheduled_at is in
  * the index), one heap fetch per row for the kind, capped.
  */
-const RIVER_UNFINISHED_SQL = `
+export const RIVER_UNFINISHED_SQL = `
 SELECT count(*)::int AS unfinished FROM (
   SELECT 1 FROM queue.river_job j
    WHERE j.state IN ('available', 'retryable', 'scheduled', 'running')

@@ -95,6 +95,7 @@ async function slowTenant(instanceConcurrency: number | undefined): Promise<{ h:
     SMTP_URL: sink.url,
     SMTP_FROM: 'herald@example.com',
     HERALD_SOURCE: 'river',
+    HERALD_HTTP_PORT: '0',
     HERALD_ENCRYPTION_KEYS: JSON.stringify({ userKey: USER_KEY, smtpKey: SMTP_KEY }),
     HERALD_EGRESS_ALLOW: '127.0.0.1/32',
     HERALD_RECIPIENT_LIMIT: '0',
