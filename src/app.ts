@@ -27,9 +27,9 @@ import { makeReleasers } from './lifecycle.js';
 import { type Limits, makeLimits } from './limits/guard.js';
 import type { Logger } from './logger.js';
 import { type EgressPolicy, egressPolicyOf } from './net/egress.js';
-import { eventstoreBacklog, type PendingAgeSource, riverPendingAge } from './ops/backlog.js';
+import { eventstoreBacklog, type PendingAgeSource, riverBacklog, riverPendingAge } from './ops/backlog.js';
 import { makeReadinessProbe } from './ops/health.js';
-import { makeMetrics, type Metrics } from './ops/metrics.js';
+import { makeMetrics, type Metrics, QUEUE_STATES } from './ops/metrics.js';
 import { makeOutcomeLog } from './ops/outcome-log.js';
 import { type OpsServer, startOpsServer } from './ops/server.js';
 import { startTracing } from './ops/tracing.js';
@@ -213,6 +213,8 @@ export async function startHerald(cfg: Config, roles: readonly Role[], rootLogge
       const riverQueue = makeRiverQueue({ connection: queueConnection, prefix, logger });
       releasers.add('river queue', () => riverQueue.close());
       river = { queue: riverQueue, producer: undefined };
+      // herald_backlog: River's ready and claimed rows, and the River queue's jobs (ops/backlog.ts).
+      metrics?.addBacklogSource(riverBacklog(pool, () => riverQueue.getJobCounts(...QUEUE_STATES)));
     }
 
     if (pools.length > 0 || riverWorking) {
@@ -275,6 +277,7 @@ export async function startHerald(cfg: Config, roles: readonly Role[], rootLogge
             lockPrefix: prefix,
           },
           ...(onRiverOutcome ? { onOutcome: onRiverOutcome } : {}),
+          limits,
           ...telemetry,
         });
         workers.push(worker as unknown as Worker);

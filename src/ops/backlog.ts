@@ -26,6 +26,12 @@ export interface BacklogSource {
   readonly name: string;
   /** Notifications at this source that are not finished yet (including those BullMQ holds). */
   unfinished(): Promise<number>;
+  /**
+   * Job counts of the BullMQ queue holding this source's jobs, when it is not one of event
+   * mode's two queues (River's `notification-river`): its live jobs are subtracted and its
+   * waiting jobs counted like theirs.
+   */
+  jobs?(): Promise<JobCounts>;
 }
 
 /** A source of requests as `herald_oldest_pending_seconds` names it (HERALD_SOURCE's values). */
@@ -131,6 +137,36 @@ export async function selectRiverOldestPendingSeconds(db: Queryable, cap = BACKL
 /** River's jobs table as a source of `herald_oldest_pending_seconds{source="river"}`. */
 export function riverPendingAge(db: Queryable): PendingAgeSource {
   return { label: 'river', oldestPendingSeconds: () => selectRiverOldestPendingSeconds(db) };
+}
+
+/**
+ * River mode: rows of herald's queue and kind that are ready or held by herald — `available`
+ * or `retryable`/`scheduled` and due (the producer makes those available on its next tick),
+ * or `running` (claimed; a BullMQ job holds it until its outcome is written). The same index
+ * range scan of river_job_prioritized_fetching_index as RIVER_OLDEST_SQL (scheduled_at is in
+ * the index), one heap fetch per row for the kind, capped.
+ */
+export const RIVER_UNFINISHED_SQL = `
+SELECT count(*)::int AS unfinished FROM (
+  SELECT 1 FROM queue.river_job j
+   WHERE j.state IN ('available', 'retryable', 'scheduled', 'running')
+     AND j.queue = $1
+     AND j.kind = $2
+     AND (j.state = 'running' OR j.scheduled_at <= now())
+   LIMIT $3) pending`;
+
+export async function selectRiverUnfinished(db: Queryable, cap = BACKLOG_COUNT_CAP): Promise<number> {
+  const { rows } = await db.query<{ unfinished: number }>(RIVER_UNFINISHED_SQL, [RIVER_QUEUE, RIVER_KIND, cap]);
+  return rows[0]?.unfinished ?? 0;
+}
+
+/**
+ * River's jobs table as a source of `herald_backlog`, with the counts of the BullMQ queue
+ * that holds its claimed rows (notification-river): a claimed row is live there until
+ * finished, a row not claimed yet is backlog, and so is a job waiting in that queue.
+ */
+export function riverBacklog(db: Queryable, jobs: () => Promise<JobCounts>): BacklogSource {
+  return { name: 'river', unfinished: () => selectRiverUnfinished(db), jobs };
 }
 
 /** Job counts by BullMQ state (both queues summed), as getJobCounts returns them. */

@@ -192,10 +192,13 @@ export function makeMetrics(deps: MetricsDeps): Metrics {
         try {
           const [unfinished, counts] = await Promise.all([
             Promise.all(backlogSources.map((s) => s.unfinished())),
-            Promise.all([queues.requests, queues.retries].map((q) => q.getJobCounts(...QUEUE_STATES))),
+            Promise.all([
+              ...[queues.requests, queues.retries].map((q) => q.getJobCounts(...QUEUE_STATES)),
+              ...backlogSources.flatMap((s) => (s.jobs ? [s.jobs()] : [])),
+            ]),
           ]);
           const jobs: Record<string, number> = {};
-          for (const c of counts) for (const [state, n] of Object.entries(c)) jobs[state] = (jobs[state] ?? 0) + n;
+          for (const c of counts) for (const [state, n] of Object.entries(c)) jobs[state] = (jobs[state] ?? 0) + (n ?? 0);
           this.set(
             backlogOf(
               unfinished.reduce((a, b) => a + b, 0),

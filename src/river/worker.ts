@@ -2,10 +2,13 @@
  * The BullMQ side of River attempts. River keeps the retry state, so every attempt ends its
  * BullMQ job as completed once the row is finished; only "could not read or write state"
  * (and a twin being sent right now) puts the job back to delayed without finishing the row.
+ * An instance at its share of this process's slots (HERALD_INSTANCE_CONCURRENCY) is deferred
+ * the same way, before the row is read (limits/defer.ts, shared with the event-mode worker).
  */
 import { DelayedError, type Job, type Telemetry, Worker } from 'bullmq';
 
 import { coerceError, isDependency } from '../errors.js';
+import { type InstanceShare, withInstanceShare } from '../limits/defer.js';
 import { nextBackoffMs } from '../queue/backoff.js';
 import type { RedisClient as Redis } from '../queue/connection.js';
 import { processRiverAttempt, type RiverDeps, type RiverOutcome } from './attempt.js';
@@ -22,6 +25,11 @@ export function makeRiverWorker(opts: {
   prefix: string;
   deps: RiverDeps;
   onOutcome?: RiverOutcomeListener;
+  /**
+   * Per-instance concurrency of this process (HERALD_INSTANCE_CONCURRENCY): a job of an
+   * instance at its share goes back to delayed before its row is read; the row stays `running`.
+   */
+  limits?: InstanceShare;
   /** BullMQ's telemetry (ops/tracing.ts): a `process` span around each attempt. */
   telemetry?: Telemetry;
 }): Worker<RiverJobData, RiverOutcome> {
@@ -41,7 +49,10 @@ export function makeRiverWorker(opts: {
       : { kind: 'retry', state, delayMs: plan.delayMs ?? 0, error: err.message };
   }
 
-  const processor = async (job: Job<RiverJobData, RiverOutcome>, token?: string, cancel?: AbortSignal): Promise<RiverOutcome> => {
+  const processor = (job: Job<RiverJobData, RiverOutcome>, token?: string, cancel?: AbortSignal): Promise<RiverOutcome> =>
+    withInstanceShare(opts.limits, job.data.instanceId, job, token, () => run(job, token, cancel));
+
+  const run = async (job: Job<RiverJobData, RiverOutcome>, token?: string, cancel?: AbortSignal): Promise<RiverOutcome> => {
     const started = Date.now();
     const deps = { ...opts.deps, logger: logger.child({ jobId: job.id }) };
     const delay = async (ms: number): Promise<never> => {

@@ -15,8 +15,7 @@ import { DelayedError, type Job, type Telemetry, UnrecoverableError, Worker } fr
 
 import type { NotificationsConfig } from '../config/types.js';
 import { HeraldError, isConcurrency, isDependency, publicError, sanitizeText } from '../errors.js';
-import type { LimitsStats } from '../limits/guard.js';
-import { DEFER_MS, type InstanceSlots } from '../limits/slots.js';
+import { type InstanceShare, withInstanceShare } from '../limits/defer.js';
 import { nextBackoffMs } from '../queue/backoff.js';
 import type { RedisClient } from '../queue/connection.js';
 import type { NotificationJobData, QueueName } from '../queue/names.js';
@@ -57,7 +56,7 @@ export function makeNotificationWorker(opts: {
   deps: ProcessDeps;
   onOutcome?: OutcomeListener;
   /** Per-instance concurrency of this process (shared by its workers), and where deferrals are counted. */
-  limits?: { readonly slots: InstanceSlots; readonly stats: LimitsStats };
+  limits?: InstanceShare;
   /** BullMQ's telemetry (ops/tracing.ts): a `process` span around each attempt. */
   telemetry?: Telemetry;
 }): Worker<NotificationJobData, Outcome> {
@@ -65,20 +64,7 @@ export function makeNotificationWorker(opts: {
   const logger = opts.deps.logger.child({ component: 'worker', queue: opts.queue });
 
   const processor = async (job: Job<NotificationJobData, Outcome>, token?: string, cancel?: AbortSignal): Promise<Outcome> => {
-    const slots = opts.limits?.slots;
-    if (!slots) return run(job, token, cancel);
-    const { instanceId } = job.data;
-    if (!slots.tryAcquire(instanceId)) {
-      // At its share while others have work: give the slot back at once, come back shortly.
-      if (opts.limits) opts.limits.stats.deferred++;
-      await job.moveToDelayed(Date.now() + DEFER_MS + Math.floor(Math.random() * DEFER_MS), token);
-      throw new DelayedError();
-    }
-    try {
-      return await run(job, token, cancel);
-    } finally {
-      slots.release(instanceId);
-    }
+    return withInstanceShare(opts.limits, job.data.instanceId, job, token, () => run(job, token, cancel));
   };
 
   const run = async (job: Job<NotificationJobData, Outcome>, token?: string, cancel?: AbortSignal): Promise<Outcome> => {
