@@ -19,6 +19,8 @@ export interface LimitsConfig {
   readonly recipientLimit: Rate | undefined;
   /** HERALD_SMTP_RATE / HERALD_SNS_RATE / HERALD_WEBHOOK_RATE; undefined: unlimited until a throttle is seen. */
   readonly rates: { readonly smtp?: Rate; readonly sns?: Rate; readonly webhook?: Rate };
+  /** HERALD_BREAKER_THRESHOLD: consecutive connection failures or timeouts that open a provider's breaker; undefined: `0`, no breaker. @defaultValue 5 */
+  readonly breakerThreshold: number | undefined;
 }
 
 export const LIMIT_VARS = [
@@ -27,6 +29,7 @@ export const LIMIT_VARS = [
   'HERALD_SMTP_RATE',
   'HERALD_SNS_RATE',
   'HERALD_WEBHOOK_RATE',
+  'HERALD_BREAKER_THRESHOLD',
 ] as const;
 
 export const DEFAULT_RECIPIENT_LIMIT: Rate = { count: 10, perMs: 10 * 60_000 };
@@ -80,7 +83,15 @@ export function limitsFromEnv(get: (name: string) => string | undefined, workers
   const smtp = rate('HERALD_SMTP_RATE');
   const sns = rate('HERALD_SNS_RATE');
   const webhook = rate('HERALD_WEBHOOK_RATE');
+  let breakerThreshold: number | undefined = 5;
+  const bt = get('HERALD_BREAKER_THRESHOLD');
+  if (bt !== undefined) {
+    const n = /^\d+$/.test(bt.trim()) ? Number(bt.trim()) : NaN;
+    if (Number.isSafeInteger(n) && n <= MAX_COUNT) breakerThreshold = n === 0 ? undefined : n;
+    else problems.add(labelled('HERALD_BREAKER_THRESHOLD', bt), 'must be a whole number (0 turns the breaker off)');
+  }
   return {
+    breakerThreshold,
     instanceConcurrency,
     recipientLimit: guard === 'off' ? undefined : (guard ?? DEFAULT_RECIPIENT_LIMIT),
     rates: { ...(smtp ? { smtp } : {}), ...(sns ? { sns } : {}), ...(webhook ? { webhook } : {}) },

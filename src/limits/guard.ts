@@ -106,7 +106,8 @@ export function makeLimits(opts: LimitsOptions): Limits {
   const log = opts.logger.child({ component: 'limits' });
   const keyPrefix = `${opts.prefix}:limits`;
   const bucket = makeBucket(opts.redis, keyPrefix);
-  const breakers = makeBreakers(opts.breaker);
+  // HERALD_BREAKER_THRESHOLD=0: no breaker (a threshold no run of failures reaches).
+  const breakers = makeBreakers(opts.breaker ?? { threshold: opts.cfg.breakerThreshold ?? Number.POSITIVE_INFINITY });
   const flood = opts.cfg.recipientLimit ? makeFloodGuard(opts.redis, keyPrefix, opts.secret, opts.cfg.recipientLimit) : undefined;
   const slots = makeInstanceSlots(opts.cfg.instanceConcurrency);
   /** Lanes known to be unlimited: until when (process clock), and the sends let out meanwhile. */

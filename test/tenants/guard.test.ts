@@ -28,7 +28,7 @@ function limits(guard = true) {
   return makeLimits({
     redis,
     prefix,
-    cfg: { instanceConcurrency: 1, recipientLimit: guard ? { count: 2, perMs: 60_000 } : undefined, rates: {} },
+    cfg: { instanceConcurrency: 1, recipientLimit: guard ? { count: 2, perMs: 60_000 } : undefined, rates: {}, breakerThreshold: 5 },
     secret: 'test-secret',
     logger: silent,
   });

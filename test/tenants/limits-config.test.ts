@@ -15,7 +15,7 @@ describe('limit settings', () => {
 
   it('defaults: share half of Workers (at least 1), guard 10/10m, no provider rates', () => {
     const cfg = loadConfig({ ZITADEL_NOTIFICATIONS_WORKERS: '9' });
-    expect(cfg.limits).toEqual({ instanceConcurrency: 4, recipientLimit: { count: 10, perMs: 600_000 }, rates: {} });
+    expect(cfg.limits).toEqual({ instanceConcurrency: 4, recipientLimit: { count: 10, perMs: 600_000 }, rates: {}, breakerThreshold: 5 });
     expect(loadConfig({ ZITADEL_NOTIFICATIONS_WORKERS: '1' }).limits.instanceConcurrency).toBe(1);
   });
 
@@ -51,5 +51,12 @@ describe('per-instance share of a process', () => {
     expect(slots.tryAcquire('a')).toBe(true);
     slots.release('a');
     expect(slots.inFlight('a')).toBe(2);
+  });
+
+  it('reads HERALD_BREAKER_THRESHOLD: 5 by default, 0 turns the breaker off, anything else is refused', () => {
+    expect(loadConfig({}).limits.breakerThreshold).toBe(5);
+    expect(loadConfig({ HERALD_BREAKER_THRESHOLD: '0' }).limits.breakerThreshold).toBeUndefined();
+    expect(loadConfig({ HERALD_BREAKER_THRESHOLD: '12' }).limits.breakerThreshold).toBe(12);
+    expect(() => loadConfig({ HERALD_BREAKER_THRESHOLD: 'many' })).toThrow(/HERALD_BREAKER_THRESHOLD/);
   });
 });
