@@ -291,6 +291,8 @@ export async function startHerald(cfg: Config, roles: readonly Role[], rootLogge
         clientId: riverClientId(cfg),
         logger: roleLogger('producer'),
         bulkLimit: n.bulkLimit,
+        // A twin is worked within MaxTtl of its creation: keep the answers twice as long.
+        answeredKeepMs: 2 * n.maxTtlMs,
         ...(history ? { onClaimed: (jobs) => history.pending(pendingFromRiverJobs(jobs)) } : {}),
       });
       river.producer = p;

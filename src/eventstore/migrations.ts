@@ -98,6 +98,23 @@ export const HERALD_STEPS: readonly MigrationStep[] = [
       'CREATE INDEX IF NOT EXISTS deliveries_updated ON herald.deliveries (updated_at)',
     ],
   },
+  {
+    // River mode's duplicate check (src/river/handled.ts): the args of every River row herald
+    // completed, by hash, so a twin is found with one primary-key probe instead of a scan of
+    // River's table.
+    version: 3,
+    name: 'river_answered',
+    statements: [
+      `CREATE TABLE IF NOT EXISTS herald.river_answered (
+          args_hash BYTEA NOT NULL
+          , job_id BIGINT NOT NULL
+          , job_created_at TIMESTAMPTZ NOT NULL
+          , completed_at TIMESTAMPTZ NOT NULL DEFAULT now()
+          , PRIMARY KEY (args_hash, job_id)
+      )`,
+      'CREATE INDEX IF NOT EXISTS river_answered_completed ON herald.river_answered (completed_at)',
+    ],
+  },
 ];
 
 /**

@@ -9,6 +9,7 @@ import { asDependency, HeraldError } from '../errors.js';
 import { push } from '../eventstore/push.js';
 import type { EventCommand } from '../eventstore/types.js';
 import { targetExists } from '../worker/outcome.js';
+import { recordAnsweredSql } from './handled.js';
 import type { RetryPlan } from './retry.js';
 import { type AttemptError, finishJob, type RiverJob } from './sql.js';
 
@@ -35,6 +36,8 @@ export function completeWithSent(pool: Pool, job: Job, sent: EventCommand | unde
     const finish = async (db: Pick<Pool, 'query'>): Promise<void> => {
       const state = await finishJob(db, { id: job.id, attempt: job.attempt, state: 'completed' });
       if (state === undefined) throw new RowGoneError(job.id);
+      // Remembered for the duplicate check (handled.ts), in the same transaction as the sent event.
+      await db.query(recordAnsweredSql, [job.id]);
     };
     if (sent && (await targetExists(pool, sent))) {
       await push(pool, [sent], { within: finish });

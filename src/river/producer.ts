@@ -10,6 +10,7 @@ import type { Pool } from 'pg';
 import type { Logger } from '../logger.js';
 import { type Listener, listenForRequests } from '../producer/listen.js';
 import { PRIORITY } from '../queue/names.js';
+import { pruneAnswered } from './handled.js';
 import { makePauseKeeper, type PauseKeeper } from './pause.js';
 import { LIVE_STATES, liveRiverJobs, RIVER_JOB_NAME, riverJobId, type RiverQueue } from './queue.js';
 import { RIVER_INSERT_CHANNEL } from './schema.js';
@@ -46,9 +47,14 @@ export interface RiverProducerDeps {
   /** @defaultValue true: keep ZITADEL's own River worker paused. */
   readonly pause?: boolean;
   readonly listen?: boolean;
+  /** How long the record of completed args (the duplicate check) is kept: twice MaxTtl. @defaultValue 2 h */
+  readonly answeredKeepMs?: number;
   /** Told which rows a pass claimed and enqueued (the delivery history's pending rows); must not throw. */
   readonly onClaimed?: (jobs: readonly RiverJob[]) => Promise<void>;
 }
+
+const PRUNE_EVERY_MS = 10 * 60_000;
+const ANSWERED_KEEP_MS = 2 * 60 * 60_000;
 
 /** BullMQ priority: OTP first; then the row's rank within its instance in this claim. */
 export function riverPriorities(jobs: readonly RiverJob[]): number[] {
@@ -84,8 +90,15 @@ export function makeRiverProducer(deps: RiverProducerDeps): RiverProducer {
   let again = false;
   let stopped = false;
 
+  let prunedAt = 0;
   async function claimPass(): Promise<number> {
     await pool.query(scheduleDueSql);
+    if (Date.now() - prunedAt > PRUNE_EVERY_MS) {
+      prunedAt = Date.now();
+      await pruneAnswered(pool, deps.answeredKeepMs ?? ANSWERED_KEEP_MS).catch((err: unknown) =>
+        logger.warn({ err }, 'could not prune the record of answered River rows'),
+      );
+    }
     const room = window - (await liveRiverJobs(queue));
     if (room <= 0) return 0;
     const otp = await claimOtpJobs(pool, clientId, room);
