@@ -7,7 +7,7 @@
  * the latency of 100 requests/s for 20 s, each its own transaction.
  */
 import type { BenchContext } from './lib/context.js';
-import { formatCosts, startCostWindow } from './lib/costs.js';
+import { formatCosts } from './lib/costs.js';
 import { latencies, pacedInserts } from './lib/paced.js';
 import { fig, type Figure, type ScenarioResult } from './lib/report.js';
 import { recipient, seedRequests, seedUsers } from './lib/seed.js';
@@ -31,11 +31,7 @@ export async function runDefaults(ctx: BenchContext): Promise<ScenarioResult> {
     await stack.warmUp(instanceId);
 
     const cpu = stack.cpuWindow();
-    const costs = await startCostWindow(
-      stack.db.pool,
-      stack.db.name,
-      stack.procs.map((p) => p.pid),
-    );
+    const costs = await stack.costWindow();
     const t0 = Date.now();
     await seedRequests(stack.db.pool, instanceId, 'd', 0, N, PER_TX, true);
     await stack.waitMails(N);

@@ -9,7 +9,7 @@ import type pg from 'pg';
 import { ensureRiverTables } from '../src/river/ddl.js';
 import { encryptCode } from '../test/helpers/zitadel.js';
 import type { BenchContext } from './lib/context.js';
-import { formatCosts, startCostWindow } from './lib/costs.js';
+import { formatCosts } from './lib/costs.js';
 import { latencies } from './lib/paced.js';
 import { fig, type ScenarioResult } from './lib/report.js';
 import { recipient, seedUsers, userOf } from './lib/seed.js';
@@ -72,11 +72,7 @@ export async function runRiver(ctx: BenchContext): Promise<ScenarioResult> {
   let stack = await riverStack(ctx, tInstance, n);
   try {
     const cpu = stack.cpuWindow();
-    const costs = await startCostWindow(
-      stack.db.pool,
-      stack.db.name,
-      stack.procs.map((p) => p.pid),
-    );
+    const costs = await stack.costWindow();
     const t0 = Date.now();
     await insertJobs(stack.db.pool, tInstance, 'r', 0, n, 1000);
     await stack.waitMails(n);

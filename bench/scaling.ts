@@ -6,7 +6,7 @@
  * (its SMTP connection pool, its concurrency) is the limit.
  */
 import type { BenchContext } from './lib/context.js';
-import { formatCosts, startCostWindow } from './lib/costs.js';
+import { formatCosts } from './lib/costs.js';
 import { fig, type Figure, type ScenarioResult } from './lib/report.js';
 import { seedRequests, seedUsers } from './lib/seed.js';
 import { makeStack } from './lib/stack.js';
@@ -26,11 +26,7 @@ export async function runScaling(ctx: BenchContext): Promise<ScenarioResult> {
       stack.startHerald();
       await stack.warmUp(instanceId);
       const cpu = stack.cpuWindow();
-      const costs = await startCostWindow(
-        stack.db.pool,
-        stack.db.name,
-        stack.procs.map((p) => p.pid),
-      );
+      const costs = await stack.costWindow();
       const t0 = Date.now();
       await seedRequests(stack.db.pool, instanceId, 's', 0, n, 200, true);
       await stack.waitMails(n);

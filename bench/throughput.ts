@@ -5,7 +5,7 @@
  * ceiling of the same run.
  */
 import type { BenchContext } from './lib/context.js';
-import { formatCosts, startCostWindow } from './lib/costs.js';
+import { formatCosts } from './lib/costs.js';
 import { countEvents } from './lib/db.js';
 import { fig, type ScenarioResult } from './lib/report.js';
 import { seedRequests, seedUsers } from './lib/seed.js';
@@ -23,11 +23,7 @@ export async function runThroughput(ctx: BenchContext): Promise<ScenarioResult> 
     stack.startHerald();
     await stack.warmUp(instanceId);
     const cpu = stack.cpuWindow();
-    const costs = await startCostWindow(
-      stack.db.pool,
-      stack.db.name,
-      stack.procs.map((p) => p.pid),
-    );
+    const costs = await stack.costWindow();
     const t0 = Date.now();
     ctx.log(`throughput: inserting ${n} requests`);
     await seedRequests(stack.db.pool, instanceId, 't', 0, n, 1000);

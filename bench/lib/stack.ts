@@ -3,6 +3,7 @@
  * producer and two worker processes; `close()` stops and removes all of it.
  */
 import type { BenchContext } from './context.js';
+import { type CostWindow, startCostWindow } from './costs.js';
 import { type CpuReport, formatCpu, startCpuWindow } from './cpu.js';
 import { type BenchDatabase, countEvents, createBenchDatabase } from './db.js';
 import { assertAlive, type FleetPart, type HeraldProc, spawnFleet } from './herald.js';
@@ -21,6 +22,8 @@ export interface Stack {
   startHerald(part?: FleetPart): void;
   /** Starts a profile window: CPU per part and Postgres activity; end() gives note lines. */
   cpuWindow(): { end(): Promise<{ report: CpuReport; lines: string[] }> };
+  /** Starts a per-message cost window (Postgres and herald CPU, Redis commands) over the running fleet. */
+  costWindow(): Promise<CostWindow>;
   /** Sends `n` throw-away requests (tag w) and waits for them, then clears the sink. */
   warmUp(instanceId: string, n?: number): Promise<void>;
   /** Waits until `n` notification.sent rows exist (optionally of one instance); resolves to the time it saw them. */
@@ -67,6 +70,13 @@ export async function makeStack(ctx: BenchContext, env: StackOptions = {}): Prom
     procs,
     startHerald(part = 'all') {
       procs.push(...spawnFleet(opts.runner, settings, env.workerProcs ?? 2, part));
+    },
+    costWindow() {
+      return startCostWindow(
+        db.pool,
+        db.name,
+        procs.map((p) => p.pid),
+      );
     },
     cpuWindow() {
       const named: Record<string, number> = { sink: sink.pid };

@@ -8,19 +8,18 @@
  * p99 insert-to-delivery stays under 1 s. Without the share (HERALD_INSTANCE_CONCURRENCY =
  * Workers) A fills every slot and B waits behind it.
  */
-import type { AddressInfo } from 'node:net';
-import net from 'node:net';
 
 import { afterAll, beforeAll, expect, it } from 'vitest';
 
 import type { Herald } from '../../src/app.js';
 import type { RiverOutcome } from '../../src/river/attempt.js';
-import { insertZitadelEvents, type ZitadelEvent } from '../helpers/events.js';
+import { insertZitadelEvents } from '../helpers/events.js';
 import { type Harness, makeHarness } from '../helpers/herald.js';
 import { createRiverSchema, insertRiverJob, userArgs } from '../helpers/river.js';
 import { type SmtpSink, startSmtpSink } from '../helpers/smtp-sink.js';
 import { waitUntil } from '../helpers/wait.js';
 import { encryptCode, newId, seedUser, USER_KEY } from '../helpers/zitadel.js';
+import { type BlackHole, instanceEvents, p99, startBlackHole } from './support.js';
 
 const SMTP_KEY = 'smtp-key-0123456789abcdef0123456';
 const RATE = 10;
@@ -29,41 +28,17 @@ const WORKERS = 20;
 
 const harnesses: Harness[] = [];
 let sink: SmtpSink;
-let blackHole: net.Server;
-const held = new Set<net.Socket>();
+let blackHole: BlackHole;
 
 beforeAll(async () => {
   sink = await startSmtpSink();
-  blackHole = net.createServer((socket) => {
-    held.add(socket);
-    socket.on('close', () => held.delete(socket));
-    socket.on('error', () => undefined);
-  });
-  blackHole.listen(0, '127.0.0.1');
-  await new Promise((r) => blackHole.once('listening', r));
+  blackHole = await startBlackHole();
 });
 afterAll(async () => {
   await Promise.allSettled(harnesses.map((h) => h.close()));
-  for (const s of held) s.destroy();
-  await new Promise((r) => blackHole.close(r));
+  await blackHole.close();
   await sink.close();
 });
-
-const on =
-  (instanceId: string) =>
-  (eventType: string, payload?: unknown): ZitadelEvent => ({
-    instanceId,
-    aggregateType: 'instance',
-    aggregateId: instanceId,
-    owner: instanceId,
-    eventType,
-    payload,
-  });
-
-const p99 = (values: number[]): number => {
-  const sorted = [...values].sort((x, y) => x - y);
-  return sorted[Math.ceil(sorted.length * 0.99) - 1]!;
-};
 
 const metricsOf = async (herald: Herald) => (await fetch(`http://127.0.0.1:${herald.http?.port}/metrics`)).text();
 
@@ -74,12 +49,12 @@ async function slowTenant(instanceConcurrency: number | undefined): Promise<{ h:
   await createRiverSchema(h.db.pool);
   const a = newId();
   const b = newId();
-  const A = on(a);
+  const A = instanceEvents(a);
   await insertZitadelEvents(h.db.pool, [
     A('instance.added', { name: 'A' }),
     A('instance.smtp.config.added', {
       id: 'smtp-a',
-      host: `127.0.0.1:${(blackHole.address() as AddressInfo).port}`,
+      host: blackHole.host,
       user: 'user-a',
       senderAddress: 'no-reply@a.example',
       password: encryptCode('pass-a', 'smtpKey', SMTP_KEY),
