@@ -27,17 +27,12 @@ import type { AttemptReport } from '../worker/attempt.js';
 import type { Outcome } from '../worker/process.js';
 import { RESULT_CLASSES, type ResultClass } from '../worker/result-class.js';
 import { backlogOf, type BacklogSource, type PendingAgeSource } from './backlog.js';
+import { registerLimitMetrics } from './limit-metrics.js';
+import { providerKindOf } from './provider-kind.js';
 import { selectProducerLagSeconds } from './sql.js';
 
 /** Provider kinds as metric labels: a channel's name, bounded (anything else is `other`). */
-export const PROVIDER_KINDS = ['smtp', 'sns', 'twilio', 'webhook', 'http', 'outbox', 'none', 'other'] as const;
-export type ProviderKind = (typeof PROVIDER_KINDS)[number];
-
-/** `http-email` / `http-sms` (ZITADEL's HTTP providers) are `http`; unknown names are `other`. */
-export function providerKindOf(name: string): ProviderKind {
-  if (name === 'http-email' || name === 'http-sms') return 'http';
-  return (PROVIDER_KINDS as readonly string[]).includes(name) ? (name as ProviderKind) : 'other';
-}
+export { PROVIDER_KINDS, type ProviderKind, providerKindOf } from './provider-kind.js';
 
 /**
  * email or sms, from what the report says: the single-kind providers name it, otherwise the
@@ -279,48 +274,4 @@ export function makeMetrics(deps: MetricsDeps): Metrics {
       backlogSources.push(source);
     },
   };
-}
-
-/** The tenant limits (issue #15), read from their counters on scrape. */
-function registerLimitMetrics(registry: Registry, stats: LimitsStats): void {
-  new Gauge({
-    name: 'herald_provider_breaker_open',
-    help: 'Providers whose circuit breaker is open (or half-open) in this process, by provider kind',
-    labelNames: ['provider_kind'] as const,
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const kind of ['smtp', 'sns', 'twilio', 'webhook', 'http', 'outbox', 'none']) this.set({ provider_kind: kind }, 0);
-      for (const [kind, n] of stats.breakerOpen()) this.set({ provider_kind: kind }, n);
-    },
-  });
-  new Counter({
-    name: 'herald_provider_throttled_total',
-    help: 'Provider answers that said "slow down" (each slows that provider\'s lane), by provider kind',
-    labelNames: ['provider_kind'] as const,
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const [kind, n] of stats.throttled) this.inc({ provider_kind: kind }, n);
-    },
-  });
-  new Counter({
-    name: 'herald_recipient_limit_canceled_total',
-    help: 'Notifications canceled by the flood guard (HERALD_RECIPIENT_LIMIT), by message type',
-    labelNames: ['message_type'] as const,
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const [type, n] of stats.recipientCanceled) this.inc({ message_type: type }, n);
-    },
-  });
-  new Counter({
-    name: 'herald_instance_concurrency_deferred_total',
-    help: 'Jobs moved back to delayed because their instance was at HERALD_INSTANCE_CONCURRENCY in this process',
-    registers: [registry],
-    collect() {
-      this.reset();
-      this.inc(stats.deferred);
-    },
-  });
 }
